@@ -1,0 +1,95 @@
+"""Command-line conventions shared by every ``python -m refs.<area>.<command>``.
+
+- ``--help`` documents every flag; common flags: ``--run-dir``, ``--epochs``, ``--batch-size``,
+  ``--seed``, ``--data``, ``--name``, ``--deterministic``.
+- Exit code 0 on success; 2 on bad arguments, with a one-line reason; 1 with a one-line message
+  for a user-facing failure (missing data, NaN loss...); 130 on Ctrl-C. No traceback for user
+  errors (set ``REFS_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from refs.errors import RefsError, UsageError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An ``argparse`` parser whose errors are one line and exit with code 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's API
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _typed(kind, check, what):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not check(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+positive_int = _typed(int, lambda v: v > 0, "a positive integer")
+non_negative_int = _typed(int, lambda v: v >= 0, "a non-negative integer")
+positive_float = _typed(float, lambda v: v > 0 and v == v and v != float("inf"),
+                        "a positive finite number")
+unit_float = _typed(float, lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]")
+
+
+def make_parser(
+    prog: str,
+    description: str,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    data_help: str = "Keras-format mnist.npz (default: $REFS_MNIST, else Keras's download)",
+) -> ArgumentParser:
+    """A parser with the flags every trainer shares; add the area's own flags to it."""
+    parser = ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    common = parser.add_argument_group("common options")
+    common.add_argument("--run-dir", default=None,
+                        help="run directory (default: runs/<area>/<UTC timestamp>-<name>); "
+                             "an existing run there is continued")
+    common.add_argument("--name", default=None, help="label appended to the default run directory")
+    common.add_argument("--epochs", type=positive_int, default=epochs, help="training epochs")
+    common.add_argument("--batch-size", type=positive_int, default=batch_size, help="batch size")
+    common.add_argument("--seed", type=non_negative_int, default=seed, help="random seed")
+    common.add_argument("--deterministic", action="store_true",
+                        help="turn on TensorFlow op determinism (same seed, same result; slower)")
+    common.add_argument("--data", default=None, help=data_help)
+    return parser
+
+
+def guarded(main: Callable[[Sequence[str] | None], int | None],
+            argv: Sequence[str] | None = None) -> int:
+    """Call ``main(argv)`` and turn user-facing failures into one-line messages and exit codes."""
+    try:
+        return int(main(argv) or 0)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RefsError as exc:
+        if os.environ.get("REFS_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def run_cli(main: Callable[[Sequence[str] | None], int | None]) -> None:
+    """Entry point for ``if __name__ == "__main__"``: exit with :func:`guarded`'s code."""
+    sys.exit(guarded(main))

@@ -1,0 +1,1 @@
+"""refs.detection: focal loss inside a small RetinaNet-style detector."""

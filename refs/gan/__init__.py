@@ -1,0 +1,1 @@
+"""refs.gan: the generator/discriminator minimax losses and a DCGAN on MNIST."""
