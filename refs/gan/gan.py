@@ -1,0 +1,158 @@
+"""``GAN``: a ``keras.Model`` holding a generator and a discriminator, trained with ``fit()``.
+
+One training step (simultaneous updates, as in the TensorFlow DCGAN tutorial):
+
+1. ``z ~ N(0, I)`` (from the model's own seed generator, so it is part of the checkpoint);
+2. ``fake = G(z)``, ``r = D(x)``, ``f = D(fake)`` -- one forward pass serves both players;
+3. ``d_loss(r, f)`` (+ ``lambda * gradient_penalty`` for WGAN-GP) and ``g_loss(f)``;
+4. both gradients are taken from that pass and each optimizer updates its own network.
+
+Logs per step: ``d_loss``, ``g_loss``, ``d_real`` (mean ``sigma(D(x))``), ``d_fake`` (mean
+``sigma(D(G(z)))``) and ``g_grad_norm`` (the global norm of the generator's gradient, which shows
+the saturation of the minimax loss). The progress bar averages them over the epoch; the epoch logs
+are the epoch means.
+
+Example:
+    >>> gan = GAN(build_generator(), build_discriminator())
+    >>> d_loss, g_loss = get_loss_pair("non-saturating")
+    >>> gan.compile(keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...             keras.optimizers.Adam(2e-4, beta_1=0.5), d_loss, g_loss)
+    >>> gan.fit(gan_dataset(x_train, 128), epochs=1, steps_per_epoch=100)
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from refs.gan import losses as gan_losses
+
+METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
+
+
+@keras.saving.register_keras_serializable(package="refs.gan")
+class GAN(keras.Model):
+    """A generator ``G: z -> image`` and a discriminator ``D: image -> logit`` trained together.
+
+    Args:
+        generator: a model from (batch, latent_dim) noise to images.
+        discriminator: a model from images to (batch, 1) logits.
+        seed: seeds the noise the training step draws.
+    """
+
+    def __init__(self, generator, discriminator, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(generator.inputs[0].shape[-1])
+        self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+
+    def compile(self, d_optimizer, g_optimizer, d_loss, g_loss, jit_compile=True, **kwargs):
+        """Set both optimizers and both losses.
+
+        Args:
+            d_optimizer, g_optimizer: ``keras.optimizers.Optimizer`` for each network (wrapped
+                in a ``LossScaleOptimizer`` under a ``mixed_float16`` policy).
+            d_loss: a callable ``(real_logits, fake_logits) -> loss`` (a
+                :class:`refs.gan.losses.DiscriminatorLoss`); a ``gradient_penalty_weight``
+                attribute > 0 turns on the WGAN-GP penalty.
+            g_loss: a callable ``fake_logits -> loss``.
+            jit_compile: compile the step with XLA.
+        """
+        if not callable(d_loss) or not callable(g_loss):
+            raise TypeError("d_loss and g_loss must be callables (see refs.gan.losses)")
+        if keras.config.dtype_policy().name == "mixed_float16":
+            if not isinstance(d_optimizer, keras.optimizers.LossScaleOptimizer):
+                d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)
+            if not isinstance(g_optimizer, keras.optimizers.LossScaleOptimizer):
+                g_optimizer = keras.optimizers.LossScaleOptimizer(g_optimizer)
+        super().compile(jit_compile=jit_compile, **kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.d_loss = d_loss
+        self.g_loss = g_loss
+        self.gradient_penalty_weight = float(getattr(d_loss, "gradient_penalty_weight", 0.0))
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def build_optimizers(self):
+        """Create the optimizers' variables now (before restoring a checkpoint into them)."""
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def call(self, noise, training=False):
+        return self.generator(noise, training=training)
+
+    def sample_noise(self, n: int, seed: int = 0):
+        """``n`` noise vectors from a fixed ``seed`` (not the training stream)."""
+        return keras.random.normal((n, self.latent_dim), seed=seed)
+
+    def generate(self, noise, batch_size: int = 500):
+        """Images in [-1, 1] for ``noise`` (numpy, in batches; inference mode)."""
+        return self.generator.predict(noise, batch_size=batch_size, verbose=0)
+
+    def _gradient_penalty(self, real, fake):
+        batch = ops.shape(real)[0]
+        eps = keras.random.uniform((batch, 1, 1, 1), seed=self.noise_seed, dtype=real.dtype)
+        mixed = eps * real + (1.0 - eps) * ops.cast(fake, real.dtype)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            scores = self.discriminator(mixed, training=True)
+        grads = tape.gradient(scores, mixed)
+        return ops.mean(gan_losses.gradient_penalty(grads))
+
+    def train_step(self, real):
+        if isinstance(real, (tuple, list)):
+            real = real[0]
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        batch = ops.shape(real)[0]
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator(noise, training=True)
+            real_logits = ops.cast(self.discriminator(real, training=True), "float32")
+            fake_logits = ops.cast(self.discriminator(fake, training=True), "float32")
+            d_loss = self.d_loss(real_logits, fake_logits)
+            if self.gradient_penalty_weight > 0:
+                d_loss = d_loss + self.gradient_penalty_weight * self._gradient_penalty(real, fake)
+            g_loss = self.g_loss(fake_logits)
+            d_scaled = self.d_optimizer.scale_loss(d_loss / replicas)
+            g_scaled = self.g_optimizer.scale_loss(g_loss / replicas)
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        d_grads = d_tape.gradient(d_scaled, d_vars)
+        g_grads = g_tape.gradient(g_scaled, g_vars)
+        self.d_optimizer.apply(d_grads, d_vars)
+        self.g_optimizer.apply(g_grads, g_vars)
+        g_norm = tf.linalg.global_norm([ops.cast(g, "float32") for g in g_grads])
+        if isinstance(self.g_optimizer, keras.optimizers.LossScaleOptimizer):
+            g_norm = g_norm / ops.cast(self.g_optimizer.dynamic_scale, "float32")
+        values = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": ops.mean(ops.sigmoid(real_logits)),
+            "d_fake": ops.mean(ops.sigmoid(fake_logits)),
+            "g_grad_norm": g_norm * replicas,
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        # Per-batch logs are this step's values (the progress bar averages them); Keras replaces
+        # them by the trackers' epoch means at the end of an epoch (same keys).
+        return values
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        generator = keras.saving.deserialize_keras_object(config.pop("generator"))
+        discriminator = keras.saving.deserialize_keras_object(config.pop("discriminator"))
+        return cls(generator, discriminator, **config)
