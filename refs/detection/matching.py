@@ -34,6 +34,15 @@ def box_area(boxes):
     return wh[..., 0] * wh[..., 1]
 
 
+def intersection_union(boxes_a, boxes_b):
+    """``(|a ∩ b|, |a ∪ b|)`` of corner boxes, broadcasting over leading axes."""
+    lo = ops.maximum(boxes_a[..., :2], boxes_b[..., :2])
+    hi = ops.minimum(boxes_a[..., 2:], boxes_b[..., 2:])
+    wh = ops.maximum(hi - lo, 0.0)
+    inter = wh[..., 0] * wh[..., 1]
+    return inter, box_area(boxes_a) + box_area(boxes_b) - inter
+
+
 def pairwise_iou(boxes_a, boxes_b):
     """IoU of every box in ``boxes_a (N, 4)`` with every box in ``boxes_b (M, 4)``: ``(N, M)``.
 
@@ -41,11 +50,7 @@ def pairwise_iou(boxes_a, boxes_b):
     """
     boxes_a = ops.convert_to_tensor(boxes_a, "float32")
     boxes_b = ops.convert_to_tensor(boxes_b, "float32")
-    lo = ops.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
-    hi = ops.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
-    wh = ops.maximum(hi - lo, 0.0)
-    inter = wh[..., 0] * wh[..., 1]
-    union = box_area(boxes_a)[:, None] + box_area(boxes_b)[None, :] - inter
+    inter, union = intersection_union(boxes_a[:, None, :], boxes_b[None, :, :])
     return inter / ops.maximum(union, 1e-9)
 
 

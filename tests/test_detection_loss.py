@@ -1,0 +1,166 @@
+"""The detection loss: normalisation, empty images, GIoU against tfa, the prior initialisation."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import GOLDEN
+
+from refs.detection.anchors import AnchorGenerator
+from refs.detection.encoding import BACKGROUND, IGNORE
+from refs.detection.loss import DetectionLoss, giou_loss
+from refs.detection.model import build_retinanet, prior_bias
+
+LOG2 = math.log(2.0)
+
+
+def _targets(classes, offsets=None):
+    """(1, N, 5) targets from a list of class targets (id, -1 background, -2 ignored)."""
+    classes = np.asarray(classes, np.float32)
+    box = np.zeros((len(classes), 4), np.float32) if offsets is None else offsets
+    return np.concatenate([box, classes[:, None]], -1)[None]
+
+
+def test_loss_normalised_by_number_of_positives_closed_form():
+    c, alpha, gamma = 3, 0.25, 2.0
+    classes = [0, 2, BACKGROUND, BACKGROUND, BACKGROUND, IGNORE]
+    y_true = _targets(classes)
+    y_pred = np.zeros((1, 6, 4 + c), np.float32)  # logits 0: p = 0.5 everywhere
+    parts = DetectionLoss(c, alpha=alpha, gamma=gamma)(y_true, y_pred)
+    q = 0.5 ** gamma * LOG2  # (1 - p_t)^gamma * CE at p = 0.5
+    per_positive = alpha * q + (c - 1) * (1 - alpha) * q
+    per_negative = c * (1 - alpha) * q
+    expected = (2 * per_positive + 3 * per_negative) / 2  # ignored anchor left out
+    np.testing.assert_allclose(float(parts["cls_loss"]), expected, rtol=1e-5)
+    assert float(parts["num_positives"]) == 2
+    assert float(parts["box_loss"]) == 0.0
+
+
+def test_box_loss_counts_positives_only():
+    offsets = np.zeros((3, 4), np.float32)
+    y_true = _targets([1, BACKGROUND, IGNORE], offsets)
+    y_pred = np.zeros((1, 3, 6), np.float32)
+    y_pred[0, :, :4] = [[0.5, 0.5, 3.0, 0.0]] * 3  # huber: 0.125 + 0.125 + 2.5 + 0 = 2.75
+    parts = DetectionLoss(2, delta=1.0)(y_true, y_pred)
+    np.testing.assert_allclose(float(parts["box_loss"]), 2.75, rtol=1e-6)
+    parts_w = DetectionLoss(2, box_weight=2.0)(y_true, y_pred)
+    np.testing.assert_allclose(float(parts_w["loss"] - parts_w["cls_loss"]), 5.5, rtol=1e-6)
+
+
+def test_images_without_objects_give_a_finite_loss_and_gradient():
+    n, c = 50, 10
+    y_true = np.concatenate([np.zeros((4, n, 4)), np.full((4, n, 1), BACKGROUND)], -1)
+    logits = tf.Variable(np.random.default_rng(0).normal(size=(4, n, 4 + c)).astype("float32"))
+    for cls_loss in ("focal", "bce"):
+        loss = DetectionLoss(c, cls_loss=cls_loss)
+        with tf.GradientTape() as tape:
+            parts = loss(y_true.astype("float32"), logits)
+        grad = tape.gradient(parts["loss"], logits)
+        assert np.isfinite(float(parts["loss"])) and float(parts["num_positives"]) == 0
+        assert np.isfinite(grad.numpy()).all()
+        assert float(parts["box_loss"]) == 0.0
+    # with no positive the normaliser is 1: the loss is the plain sum of the focal terms
+    zero = DetectionLoss(c, alpha=0.25, gamma=2.0)(y_true.astype("float32"),
+                                                   np.zeros((4, n, 4 + c), "float32"))
+    np.testing.assert_allclose(float(zero["cls_loss"]), 4 * n * c * 0.75 * 0.25 * LOG2, rtol=1e-5)
+
+
+def test_bce_option_is_the_summed_sigmoid_cross_entropy():
+    y_true = _targets([1, BACKGROUND])
+    y_pred = np.zeros((1, 2, 4 + 2), np.float32)
+    y_pred[0, :, 4:] = [[2.0, -1.0], [0.5, 3.0]]
+    parts = DetectionLoss(2, cls_loss="bce")(y_true, y_pred)
+
+    def bce(y, x):
+        return max(x, 0) - x * y + math.log1p(math.exp(-abs(x)))
+
+    expected = bce(0, 2.0) + bce(1, -1.0) + bce(0, 0.5) + bce(0, 3.0)
+    np.testing.assert_allclose(float(parts["cls_loss"]), expected, rtol=1e-5)
+
+
+def test_focal_with_gamma_zero_alpha_half_is_half_bce():
+    y_true = _targets([0, 1, BACKGROUND])
+    y_pred = np.random.default_rng(1).normal(size=(1, 3, 6)).astype("float32")
+    focal = DetectionLoss(2, alpha=0.5, gamma=0.0)(y_true, y_pred)
+    bce = DetectionLoss(2, cls_loss="bce")(y_true, y_pred)
+    np.testing.assert_allclose(float(focal["cls_loss"]), 0.5 * float(bce["cls_loss"]), rtol=1e-5)
+
+
+def test_detection_loss_rejects_bad_hyperparameters():
+    with pytest.raises(ValueError, match="alpha"):
+        DetectionLoss(10, alpha=1.5)
+    with pytest.raises(ValueError, match="gamma"):
+        DetectionLoss(10, gamma=-1.0)
+    with pytest.raises(ValueError, match="cls_loss"):
+        DetectionLoss(10, cls_loss="softmax")
+    with pytest.raises(ValueError, match="anchors"):
+        DetectionLoss(10, box_loss="giou")
+
+
+def test_giou_option_uses_decoded_boxes():
+    anchors = AnchorGenerator()(32, 32)[:2]
+    y_true = _targets([0, BACKGROUND], np.zeros((2, 4), np.float32))
+    y_pred = np.zeros((1, 2, 5), np.float32)
+    loss = DetectionLoss(1, box_loss="giou", anchors=anchors)
+    assert float(loss(y_true, y_pred)["box_loss"]) == pytest.approx(0.0, abs=1e-6)
+    y_pred[0, 0, 0] = 10.0  # shift the box by one anchor width: no overlap left
+    assert float(loss(y_true, y_pred)["box_loss"]) > 1.0
+
+
+# -- GIoU against tensorflow-addons --------------------------------------------------------------
+def _giou_cases():
+    doc = json.loads((GOLDEN / "tfa_giou.json").read_text())
+    return doc["cases"]
+
+
+def _reduce(values, weights, reduction):
+    if weights is not None:
+        values = values * weights
+    if reduction == "none":
+        return values
+    if reduction == "sum":
+        return values.sum()
+    return values.sum() / values.size  # auto = sum_over_batch_size
+
+
+@pytest.mark.parametrize("case", _giou_cases(), ids=lambda c: c["id"])
+def test_giou_matches_tfa_golden(case):
+    y_true = np.asarray(case["y_true"], np.float64)
+    y_pred = np.asarray(case["y_pred"], np.float64)
+    sw = None if case["sample_weight"] is None else np.asarray(case["sample_weight"])
+    per_box = np.asarray(giou_loss(y_true, y_pred, mode=case["kwargs"]["mode"]))
+    got = _reduce(per_box, sw, case["reduction"])
+    np.testing.assert_allclose(got, case["expected"], rtol=1e-9, atol=1e-12)
+    if case.get("expected_grad") is not None and case["reduction"] == "none" and sw is None:
+        pred = tf.Variable(y_pred)
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(giou_loss(y_true, pred, mode=case["kwargs"]["mode"]))
+        np.testing.assert_allclose(tape.gradient(total, pred).numpy(), case["expected_grad"],
+                                   rtol=1e-8, atol=1e-11)
+
+
+def test_giou_closed_form_and_errors():
+    np.testing.assert_allclose(np.asarray(giou_loss([[0., 0., 1., 1.]], [[1., 1., 2., 2.]])),
+                               [1.5])  # IoU 0, |C| = 4, union 2
+    np.testing.assert_allclose(np.asarray(giou_loss([[0., 0., 2., 2.]], [[0., 0., 2., 2.]])), [0])
+    with pytest.raises(ValueError, match="mode"):
+        giou_loss([[0., 0., 1., 1.]], [[0., 0., 1., 1.]], mode="diou")
+
+
+# -- prior initialisation -------------------------------------------------------------------------
+def test_prior_bias_closed_form():
+    assert prior_bias(0.01) == pytest.approx(-math.log(99.0))
+    assert 1 / (1 + math.exp(-prior_bias(0.3))) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="prior"):
+        prior_bias(1.0)
+
+
+@pytest.mark.parametrize("prior, expected", [(0.01, 0.01), (None, 0.5)])
+def test_class_subnet_starts_at_the_prior(prior, expected):
+    net = build_retinanet(10, widths=(8, 8, 8, 8, 8), fpn_channels=8, head_depth=1, prior=prior)
+    out = net(np.random.default_rng(0).random((1, 64, 64, 1)).astype("float32")).numpy()
+    assert out.shape == (1, AnchorGenerator().num_anchors(64, 64), 14)
+    p = 1 / (1 + np.exp(-out[..., 4:]))
+    np.testing.assert_allclose(p.mean(), expected, atol=0.01)
