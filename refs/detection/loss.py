@@ -42,7 +42,7 @@ def giou_loss(y_true, y_pred, mode: str = "giou"):
     symmetric in x and y); a zero-area union or enclosure counts as IoU 0 (no NaN).
 
     Example:
-        >>> giou_loss([[0., 0., 1., 1.]], [[1., 1., 2., 2.]])  # corners touch: IoU 0, |C| 4, union 2
+        >>> giou_loss([[0., 0., 1., 1.]], [[1., 1., 2., 2.]])  # touching: IoU 0, |C| 4, union 2
         [1.5]
     """
     if mode not in ("giou", "iou"):
