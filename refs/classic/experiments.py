@@ -232,11 +232,13 @@ def configs(suite: str) -> list[Config]:
                 alpha=0.25, gamma=2.0, reduction="sum_over_batch_size"),
                 "alpha 0.25, gamma 2: easy negatives are down-weighted by (1 - p_t)^2.",
                 alpha=0.25, gamma=2.0),
-            _imbalanced("focal_alpha4", lambda: UnsafeAlphaFocal(alpha=4.0, gamma=2.0),
+            _imbalanced("focal_alpha4", lambda: L.SigmoidFocalCrossEntropy(
+                alpha=4.0, gamma=2.0, strict=False, reduction="sum_over_batch_size"),
                         "The tutorial's alpha = 4 gives negatives the weight 1 - alpha = -3: "
                         "the loss rewards misclassifying them, so the network predicts "
                         "'fraud' for everything (recall 1, precision = the positive rate) and "
-                        "the loss goes negative. refs' own focal loss refuses alpha = 4.",
+                        "the loss goes negative. refs' focal loss refuses alpha = 4 unless "
+                        "strict=False.",
                         findings=frozenset({"focal_alpha_out_of_range"}), alpha=4.0, gamma=2.0),
         ]
     if suite == "mnist9":
@@ -251,32 +253,6 @@ def configs(suite: str) -> list[Config]:
                     findings=frozenset({"softmax_single_unit"})),
         ]
     raise ValueError(f"suite must be one of {SUITES} or 'all', got {suite!r}")
-
-
-@keras.saving.register_keras_serializable(package="refs")
-class UnsafeAlphaFocal(keras.losses.Loss):
-    """The tutorial's focal loss with an out-of-range ``alpha`` (e.g. 4), for demonstration only.
-
-    ``refs.classic.losses.SigmoidFocalCrossEntropy`` refuses ``alpha`` outside [0, 1]. This class
-    rebuilds the tutorial's loss from the valid one by linearity:
-    ``FL_alpha = alpha * P + (1 - alpha) * N`` where ``P`` (positives only) is the focal loss with
-    ``alpha = 1`` and ``N = FL_off - P`` (negatives only; ``alpha = 0`` switches weighting off, as
-    in tensorflow-addons). With ``alpha = 4`` negatives are weighted by -3.
-    """
-
-    def __init__(self, alpha=4.0, gamma=2.0, name="unsafe_alpha_focal", **kwargs):
-        kwargs.setdefault("reduction", "sum_over_batch_size")
-        super().__init__(name=name, **kwargs)
-        self.alpha, self.gamma = float(alpha), float(gamma)
-
-    def call(self, y_true, y_pred):
-        fl = _losses().sigmoid_focal_crossentropy
-        positives = fl(y_true, y_pred, alpha=1.0, gamma=self.gamma)
-        both = fl(y_true, y_pred, alpha=0.0, gamma=self.gamma)
-        return self.alpha * positives + (1.0 - self.alpha) * (both - positives)
-
-    def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma}
 
 
 def _loss_label(loss) -> str:
