@@ -1,0 +1,129 @@
+"""The shared pieces: the ``Loss`` base class, input preparation and Keras 2's epsilon.
+
+Every loss here is a plain function ``fn(y_true, y_pred, **hyperparameters)`` returning the
+per-sample loss (the last axis reduced), plus a thin ``Loss`` subclass that holds only the
+hyperparameters; Keras's ``Loss.__call__`` then applies ``sample_weight`` and ``reduction``.
+This is the layout of Keras 3's own ``losses.py``.
+
+Serialization: every class is registered with
+``keras.saving.register_keras_serializable(package="refs")``, so a saved model refers to it as
+``"refs>ClassName"``. ``keras.models.load_model`` finds it without ``custom_objects`` in any
+process that has imported ``refs.classic.losses`` (importing any loss-using part of ``refs``
+does that). The saved config holds the hyperparameters, ``reduction``, ``name`` and ``dtype``.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from refs.classic.losses.validation import check_same_shape
+
+#: Keras's fuzz factor (``keras.backend.epsilon()`` default): the clip bound of the losses that
+#: take probabilities. A fixed constant so that results match Keras 2 to the last digit.
+EPSILON = 1e-7
+
+register = keras.saving.register_keras_serializable(package="refs")
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def as_float_tensor(x):
+    """``x`` as a tensor; integer/bool inputs become ``keras.backend.floatx()``."""
+    x = ops.convert_to_tensor(x)
+    if "float" not in str(x.dtype):
+        x = ops.cast(x, keras.backend.floatx())
+    return x
+
+
+def align(y_true, y_pred):
+    """Make ``y_true`` and ``y_pred`` the same rank when they differ by a trailing axis of 1.
+
+    (N,) against (N, 1) becomes (N, 1) against (N, 1), as Keras's loss wrappers do; anything
+    else is left alone (and then rejected by ``check_same_shape`` if the shapes differ).
+    """
+    rt, rp = len(y_true.shape), len(y_pred.shape)
+    if rp == rt + 1 and y_pred.shape[-1] == 1:
+        y_true = ops.expand_dims(y_true, -1) if rt == 1 else y_true
+        y_pred = y_pred if rt == 1 else ops.squeeze(y_pred, -1)
+    elif rt == rp + 1 and y_true.shape[-1] == 1:
+        y_pred = ops.expand_dims(y_pred, -1) if rp == 1 else y_pred
+        y_true = y_true if rp == 1 else ops.squeeze(y_true, -1)
+    return y_true, y_pred
+
+
+def prepare(loss: str, y_true, y_pred):
+    """Tensors of ``y_pred``'s float dtype, ranks aligned, static shapes checked equal."""
+    y_pred = as_float_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    y_true, y_pred = align(y_true, y_pred)
+    check_same_shape(loss, y_true, y_pred)
+    return y_true, y_pred
+
+
+def epsilon_like(x):
+    """EPSILON as a constant of ``x``'s dtype."""
+    return ops.convert_to_tensor(EPSILON, dtype=x.dtype)
+
+
+def _plain(value):
+    """A JSON-friendly copy of a hyperparameter (numpy arrays and tuples become lists)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class Loss(keras.losses.Loss):
+    """Base of every loss class in refs: a ``keras.losses.Loss`` that calls one loss function.
+
+    Subclasses pass their loss function and its hyperparameters to ``__init__``; ``call``
+    forwards them to the function and ``get_config`` returns them, so a subclass is only a
+    constructor. ``sample_weight`` and ``reduction`` ("sum_over_batch_size" (default), "sum",
+    "mean", "mean_with_sample_weight", "none") are Keras's own:
+
+    - per-sample loss ``l_i = fn(y_true, y_pred)`` (shape ``y_pred.shape[:-1]``),
+    - weighted ``w_i * l_i`` when ``sample_weight`` is given,
+    - "sum": ``sum_i w_i l_i``; "sum_over_batch_size"/"mean": that sum divided by the number
+      of per-sample entries (zero weights still count); "mean_with_sample_weight": divided by
+      ``sum_i w_i``; "none": the weighted per-sample array.
+
+    Inputs are cast to the loss's ``dtype`` (default ``keras.backend.floatx()``); pass
+    ``dtype="float64"`` to compute in float64.
+
+    Example::
+
+        >>> loss = Huber(delta=0.5, reduction="sum")
+        >>> float(loss([[0.0, 0.0]], [[0.2, 2.0]]))   # (0.5*0.04 + 0.5*(2-0.25)) / 2
+        0.4475
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **hyper):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self._fn = fn
+        self._hyper = {k: _plain(v) for k, v in hyper.items()}
+        self._dtype_arg = dtype if dtype is None or isinstance(dtype, str) else dtype.name
+
+    def __getattr__(self, item):
+        # Hyperparameters read as attributes: Huber(delta=0.5).delta == 0.5.
+        hyper = self.__dict__.get("_hyper", {})
+        if item in hyper:
+            return hyper[item]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {item!r}")
+
+    def call(self, y_true, y_pred):
+        return self._fn(y_true, y_pred, **self._hyper)
+
+    def get_config(self):
+        config = super().get_config()
+        config["dtype"] = self._dtype_arg
+        config.update(self._hyper)
+        return config
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
+        return f"{type(self).__name__}({args}, reduction={self.reduction!r})"

@@ -1,0 +1,228 @@
+"""Binary cross-entropy and its class-weighted variants.
+
+Notation: ``y`` is the target in [0, 1] (normally {0, 1}), ``x`` a logit, ``p = sigmoid(x)`` or
+the given probability. Every function returns the per-sample loss: the mean over ``axis``
+(the last one by default), as Keras does.
+
+Probabilities follow Keras 2's convention exactly (``keras.backend.binary_crossentropy``):
+``p`` is clipped to ``[eps, 1 - eps]`` (``eps = 1e-7``) and then ``log(p + eps)`` and
+``log(1 - p + eps)`` are taken -- epsilon enters twice, so ``p = 1, y = 0`` gives
+``-log(2e-7) = 15.42`` rather than infinity, and the gradient is 0 where ``p`` was clipped.
+Logits use the stable softplus form ``max(x, 0) - x y + log(1 + exp(-|x|))``, finite with
+finite gradients for any magnitude.
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+from refs.classic.losses.base import Loss, epsilon_like, prepare, register
+from refs.classic.losses.validation import (
+    check_bool,
+    check_positive,
+    check_unit_interval,
+    check_values,
+)
+
+_PROBABILITY_HINT = "did you mean from_logits=True?"
+
+
+def check_binary_inputs(loss: str, y_true, y_pred, from_logits: bool) -> None:
+    """Eager checks for a binary loss: y_true in [0, 1]; probabilities in [0, 1]; no NaN."""
+    check_values(
+        loss,
+        y_true,
+        y_pred,
+        true_range=(0.0, 1.0),
+        pred_range=None if from_logits else (0.0, 1.0),
+        pred_hint=_PROBABILITY_HINT,
+        true_hint="binary targets are 0 or 1 (for {-1, 1} margin labels use a hinge loss)",
+    )
+
+
+def clipped_log_probabilities(p):
+    """Keras 2's ``(log(p + eps), log(1 - p + eps))`` after clipping ``p`` to [eps, 1 - eps]."""
+    eps = epsilon_like(p)
+    p = ops.clip(p, eps, 1.0 - eps)
+    return ops.log(p + eps), ops.log(1.0 - p + eps)
+
+
+def elementwise_bce(y, y_pred, from_logits: bool):
+    """Elementwise BCE ``-(y log p + (1 - y) log(1 - p))``, before any reduction."""
+    if from_logits:
+        return ops.binary_crossentropy(y, y_pred, from_logits=True)
+    log_p, log_not_p = clipped_log_probabilities(y_pred)
+    return -(y * log_p + (1.0 - y) * log_not_p)
+
+
+def _class_weighted_bce(y, y_pred, w_pos, w_neg, from_logits: bool):
+    """``-(w_pos y log p + w_neg (1 - y) log(1 - p))`` elementwise.
+
+    From logits, with ``softplus(-x) = -log p`` and ``softplus(x) = softplus(-x) + x``:
+    ``(w_pos y + w_neg (1 - y)) softplus(-x) + w_neg (1 - y) x``, one stable softplus (whose
+    gradient, ``-sigmoid(-x)``, is exact everywhere, including x = 0).
+    """
+    if from_logits:
+        not_y = 1.0 - y
+        return (w_pos * y + w_neg * not_y) * ops.softplus(-y_pred) + w_neg * not_y * y_pred
+    log_p, log_not_p = clipped_log_probabilities(y_pred)
+    return -(w_pos * y * log_p + w_neg * (1.0 - y) * log_not_p)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary cross-entropy, averaged over ``axis``.
+
+    ``loss = mean_axis( -(y log p + (1 - y) log(1 - p)) )`` with, when
+    ``label_smoothing = s > 0``, ``y <- y (1 - s) + s / 2``.
+
+    Args:
+        y_true: targets in [0, 1], same shape as ``y_pred`` (a trailing axis of 1 may differ).
+        y_pred: probabilities in [0, 1], or logits with ``from_logits=True`` (stable for any
+            magnitude: the softplus form, never ``log(sigmoid(x))``).
+        from_logits: whether ``y_pred`` holds logits.
+        label_smoothing: ``s`` in [0, 1]; 1 makes every target 0.5.
+        axis: the axis averaged over.
+
+    Returns:
+        The per-sample loss, shape ``y_pred.shape`` without ``axis``.
+
+    Example::
+
+        >>> binary_crossentropy([[1.0, 0.0]], [[0.9, 0.2]])   # (-log .9 - log .8) / 2
+        [0.164252]
+    """
+    check_bool("from_logits", from_logits)
+    check_unit_interval("label_smoothing", label_smoothing)
+    y_true, y_pred = prepare("binary_crossentropy", y_true, y_pred)
+    check_binary_inputs("binary_crossentropy", y_true, y_pred, from_logits)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return ops.mean(elementwise_bce(y_true, y_pred, from_logits), axis=axis)
+
+
+def weighted_binary_crossentropy(y_true, y_pred, pos_weight=1.0, from_logits=False, axis=-1):
+    """BCE with the positive term weighted by ``pos_weight``, averaged over ``axis``.
+
+    ``loss = mean_axis( -(w y log p + (1 - y) log(1 - p)) )``, ``w = pos_weight > 0``.
+    ``w > 1`` raises recall (a missed positive costs ``w`` times more), ``w = 1`` is plain
+    BCE; ``w`` may be a scalar or one value per entry of the last axis (per class), as
+    ``torch.nn.BCEWithLogitsLoss(pos_weight=...)``, which it matches from logits.
+
+    Example::
+
+        >>> weighted_binary_crossentropy([[1.0, 0.0]], [[0.5, 0.5]], pos_weight=3.0)
+        [2.772589]   # (3 log 2 + log 2) / 2
+    """
+    check_bool("from_logits", from_logits)
+    check_positive("pos_weight", pos_weight)
+    y_true, y_pred = prepare("weighted_binary_crossentropy", y_true, y_pred)
+    check_binary_inputs("weighted_binary_crossentropy", y_true, y_pred, from_logits)
+    w_pos = ops.convert_to_tensor(pos_weight, dtype=y_pred.dtype)
+    return ops.mean(_class_weighted_bce(y_true, y_pred, w_pos, 1.0, from_logits), axis=axis)
+
+
+def balanced_binary_crossentropy(y_true, y_pred, beta=0.5, from_logits=False, axis=-1):
+    """Class-balanced BCE: positives weighted by ``beta``, negatives by ``1 - beta``.
+
+    ``loss = mean_axis( -(beta y log p + (1 - beta) (1 - y) log(1 - p)) )``, ``beta`` in
+    [0, 1]. ``beta = 0.5`` is half of plain BCE; a common choice is the fraction of negatives,
+    so the rare class gets the larger weight. ``beta = 1`` ignores the negatives entirely.
+
+    Example::
+
+        >>> balanced_binary_crossentropy([[1.0, 0.0]], [[0.5, 0.5]], beta=0.75)
+        [0.346574]   # (0.75 log 2 + 0.25 log 2) / 2
+    """
+    check_bool("from_logits", from_logits)
+    check_unit_interval("beta", beta)
+    y_true, y_pred = prepare("balanced_binary_crossentropy", y_true, y_pred)
+    check_binary_inputs("balanced_binary_crossentropy", y_true, y_pred, from_logits)
+    loss = _class_weighted_bce(y_true, y_pred, float(beta), 1.0 - float(beta), from_logits)
+    return ops.mean(loss, axis=axis)
+
+
+@register
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy (see :func:`binary_crossentropy`), as ``keras.losses``.
+
+    Example::
+
+        >>> model.compile(loss=BinaryCrossentropy(from_logits=True), optimizer="adam")
+    """
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=check_bool("from_logits", from_logits),
+            label_smoothing=check_unit_interval("label_smoothing", label_smoothing),
+            axis=axis,
+        )
+
+
+@register
+class WeightedBinaryCrossentropy(Loss):
+    """BCE with positives weighted by ``pos_weight`` (see :func:`weighted_binary_crossentropy`).
+
+    Example::
+
+        >>> WeightedBinaryCrossentropy(pos_weight=10.0, from_logits=True)
+    """
+
+    def __init__(
+        self,
+        pos_weight=1.0,
+        from_logits=False,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="weighted_binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            weighted_binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            pos_weight=check_positive("pos_weight", pos_weight),
+            from_logits=check_bool("from_logits", from_logits),
+            axis=axis,
+        )
+
+
+@register
+class BalancedBinaryCrossentropy(Loss):
+    """BCE with positives weighted by ``beta``, negatives by ``1 - beta``.
+
+    See :func:`balanced_binary_crossentropy`. Example::
+
+        >>> BalancedBinaryCrossentropy(beta=0.99)   # for ~1% positives
+    """
+
+    def __init__(
+        self,
+        beta=0.5,
+        from_logits=False,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="balanced_binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            balanced_binary_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            beta=check_unit_interval("beta", beta),
+            from_logits=check_bool("from_logits", from_logits),
+            axis=axis,
+        )

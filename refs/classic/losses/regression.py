@@ -1,0 +1,207 @@
+"""Regression losses of the residual ``e = y_pred - y_true``, each averaged over the last axis.
+
+Keras 2's constants are kept where they change values (``eps = 1e-7`` in MSLE, MAPE and
+Poisson); log-cosh subtracts the exact ``log 2`` of the input dtype (Keras rounds it to float32
+even for float64 inputs, an error of up to ~2e-9 that we do not copy).
+"""
+
+from __future__ import annotations
+
+import math
+
+from keras import ops
+
+from refs.classic.losses.base import Loss, epsilon_like, prepare, register
+from refs.classic.losses.validation import check_positive, check_values
+
+
+def _residual_inputs(loss: str, y_true, y_pred, **ranges):
+    y_true, y_pred = prepare(loss, y_true, y_pred)
+    check_values(loss, y_true, y_pred, **ranges)
+    return y_true, y_pred
+
+
+def mean_squared_error(y_true, y_pred):
+    """``loss = mean(e^2)`` over the last axis.
+
+    Example::
+
+        >>> mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]])
+        [0.5]
+    """
+    y_true, y_pred = _residual_inputs("mean_squared_error", y_true, y_pred)
+    return ops.mean(ops.square(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """``loss = mean(|e|)`` over the last axis.
+
+    Example::
+
+        >>> mean_absolute_error([[0.0, 1.0]], [[2.0, 1.0]])
+        [1.0]
+    """
+    y_true, y_pred = _residual_inputs("mean_absolute_error", y_true, y_pred)
+    return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``loss = 100 mean(|e| / max(|y_true|, 1e-7))`` over the last axis (Keras's guard).
+
+    A zero target gives a huge but finite value. Example::
+
+        >>> mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 4.0]])
+        [25.0]
+    """
+    y_true, y_pred = _residual_inputs("mean_absolute_percentage_error", y_true, y_pred)
+    ratio = ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), epsilon_like(y_true)))
+    return 100.0 * ops.mean(ratio, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``loss = mean((log(1 + max(y_pred, eps)) - log(1 + max(y_true, eps)))^2)``, eps = 1e-7.
+
+    For non-negative targets (counts, prices). Negative predictions are clamped to ``eps`` as
+    Keras does (a linear output may dip below 0 while training); negative **targets** --
+    standardized data, a classic mistake -- are rejected at call time, because the clamp would
+    silently replace them all by 0.
+
+    Example::
+
+        >>> mean_squared_logarithmic_error([[math.e - 1]], [[0.0]])
+        [1.0]
+    """
+    y_true, y_pred = _residual_inputs(
+        "mean_squared_logarithmic_error",
+        y_true,
+        y_pred,
+        true_range=(0.0, math.inf),
+        true_hint="MSLE needs non-negative targets (standardized targets are negative; "
+        "use mean_squared_error or shift the targets)",
+    )
+    eps = epsilon_like(y_pred)
+    first_log = ops.log(ops.maximum(y_pred, eps) + 1.0)
+    second_log = ops.log(ops.maximum(y_true, eps) + 1.0)
+    return ops.mean(ops.square(first_log - second_log), axis=-1)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Huber loss, averaged over the last axis.
+
+    ``h(e) = e^2 / 2`` if ``|e| <= delta``, else ``delta (|e| - delta / 2)``: quadratic near 0,
+    linear (gradient ``+-delta``) for outliers; the two branches meet at ``|e| = delta``.
+    ``torch.nn.HuberLoss(delta)`` is the same; ``torch.nn.SmoothL1Loss(beta)`` is
+    ``huber(delta=beta) / beta``.
+
+    Example::
+
+        >>> huber([[0.0, 0.0]], [[0.5, 3.0]], delta=1.0)   # (0.125 + 2.5) / 2
+        [1.3125]
+    """
+    check_positive("delta", delta)
+    y_true, y_pred = _residual_inputs("huber", y_true, y_pred)
+    error = y_pred - y_true
+    abs_error = ops.abs(error)
+    delta = ops.convert_to_tensor(delta, dtype=y_pred.dtype)
+    half = ops.convert_to_tensor(0.5, dtype=y_pred.dtype)
+    quadratic = half * ops.square(error)
+    linear = delta * abs_error - half * ops.square(delta)
+    return ops.mean(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """``loss = mean(log(cosh(e)))``, computed as ``e + softplus(-2e) - log 2`` (no overflow).
+
+    About ``e^2 / 2`` for small errors and ``|e| - log 2`` for large ones: a smooth Huber.
+
+    Example::
+
+        >>> log_cosh([[0.0]], [[1.0]])
+        [0.433781]
+    """
+    y_true, y_pred = _residual_inputs("log_cosh", y_true, y_pred)
+    error = y_pred - y_true
+    log2 = ops.convert_to_tensor(math.log(2.0), dtype=y_pred.dtype)
+    return ops.mean(error + ops.softplus(-2.0 * error) - log2, axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """Poisson loss ``mean(y_pred - y_true log(y_pred + eps))`` (NLL up to a constant).
+
+    ``y_pred`` is the predicted rate (>= 0), ``y_true`` a count. Example::
+
+        >>> poisson([[1.0]], [[1.0]])
+        [1.0]
+    """
+    y_true, y_pred = _residual_inputs("poisson", y_true, y_pred, pred_range=(0.0, math.inf))
+    return ops.mean(y_pred - y_true * ops.log(y_pred + epsilon_like(y_pred)), axis=-1)
+
+
+@register
+class MeanSquaredError(Loss):
+    """Mean squared error (see :func:`mean_squared_error`). ``MeanSquaredError()``."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+@register
+class MeanAbsoluteError(Loss):
+    """Mean absolute error (see :func:`mean_absolute_error`). ``MeanAbsoluteError()``."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+@register
+class MeanAbsolutePercentageError(Loss):
+    """Mean absolute percentage error (see :func:`mean_absolute_percentage_error`)."""
+
+    def __init__(
+        self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error", dtype=None
+    ):
+        super().__init__(
+            mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
+        )
+
+
+@register
+class MeanSquaredLogarithmicError(Loss):
+    """Mean squared logarithmic error (see :func:`mean_squared_logarithmic_error`)."""
+
+    def __init__(
+        self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error", dtype=None
+    ):
+        super().__init__(
+            mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
+        )
+
+
+@register
+class Huber(Loss):
+    """Huber loss (see :func:`huber`). ``model.compile(loss=Huber(delta=0.5))``."""
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber", dtype=None):
+        super().__init__(
+            huber,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            delta=check_positive("delta", delta),
+        )
+
+
+@register
+class LogCosh(Loss):
+    """Log-cosh loss (see :func:`log_cosh`). ``LogCosh()``."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+@register
+class Poisson(Loss):
+    """Poisson loss (see :func:`poisson`). ``Poisson()``."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
