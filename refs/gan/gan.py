@@ -31,6 +31,16 @@ from refs.gan import losses as gan_losses
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 
 
+def generate_images(generator, noise, batch_size: int = 1000):
+    """``generator(noise)`` in inference mode, in batches, as a float32 numpy array."""
+    import numpy as np
+
+    noise = np.asarray(noise, dtype="float32")
+    parts = [ops.convert_to_numpy(generator(noise[i:i + batch_size], training=False))
+             for i in range(0, len(noise), batch_size)]
+    return np.concatenate(parts).astype("float32")
+
+
 @keras.saving.register_keras_serializable(package="refs.gan")
 class GAN(keras.Model):
     """A generator ``G: z -> image`` and a discriminator ``D: image -> logit`` trained together.
@@ -91,9 +101,13 @@ class GAN(keras.Model):
         """``n`` noise vectors from a fixed ``seed`` (not the training stream)."""
         return keras.random.normal((n, self.latent_dim), seed=seed)
 
-    def generate(self, noise, batch_size: int = 500):
-        """Images in [-1, 1] for ``noise`` (numpy, in batches; inference mode)."""
-        return self.generator.predict(noise, batch_size=batch_size, verbose=0)
+    def generate(self, noise, batch_size: int = 1000):
+        """Images in [-1, 1] for ``noise`` (numpy, in batches; inference mode).
+
+        Calls the generator directly rather than ``predict`` (which, under a multi-worker
+        strategy, would wait for the other workers).
+        """
+        return generate_images(self.generator, noise, batch_size)
 
     def _gradient_penalty(self, real, fake):
         batch = ops.shape(real)[0]

@@ -37,17 +37,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-try:
-    from refs.classic.losses import binary_crossentropy
-    from refs.classic.losses.base import Loss
-    from refs.classic.losses.validation import check_non_negative, check_unit_interval
-except ImportError:  # TEMPORARY until refs.classic.losses lands; same API, minimal code
-    from refs.gan._classic_fallback import (
-        Loss,
-        binary_crossentropy,
-        check_non_negative,
-        check_unit_interval,
-    )
+from refs.classic.losses import binary_crossentropy
+from refs.classic.losses.base import Loss
+from refs.classic.losses.validation import check_non_negative, check_unit_interval
 
 LOSS_NAMES = ("minimax", "non-saturating", "wgan-gp", "lsgan", "hinge")
 
@@ -171,80 +163,72 @@ def hinge_generator_loss(fake_scores):
 
 
 # -- classes -----------------------------------------------------------------------------------
+# Each class holds only hyperparameters; the maths is the function it wraps (the refs ``Loss``
+# base forwards ``call`` to it and adds Keras's ``reduction`` and ``sample_weight``).
+_register = keras.saving.register_keras_serializable(package="refs.gan")
+
+
 class DiscriminatorLoss(Loss):
-    """Base of discriminator losses: ``loss(real_logits, fake_logits, sample_weight=None)``."""
+    """Base of discriminator losses, called as ``loss(real_logits, fake_logits, sample_weight)``
+    (Keras's ``y_true`` slot holds the real logits, ``y_pred`` the fake ones)."""
 
-    fn = None
-
-    def call(self, y_true, y_pred):  # y_true: real logits, y_pred: fake logits
-        return type(self).fn(y_true, y_pred)
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **hyper):
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **hyper)
 
 
 class GeneratorLoss(Loss):
-    """Base of generator losses: ``loss(fake_logits, sample_weight=None)``."""
-
-    fn = None
+    """Base of generator losses, called as ``loss(fake_logits, sample_weight=None)``."""
 
     def __call__(self, fake_logits, sample_weight=None):
         return super().__call__(fake_logits, fake_logits, sample_weight=sample_weight)
 
-    def call(self, y_true, y_pred):  # y_true is unused (the same tensor)
-        return type(self).fn(y_pred)
-
-
-def _register(cls):
-    return keras.saving.register_keras_serializable(package="refs.gan")(cls)
+    def call(self, y_true, y_pred):  # both slots hold the fake logits
+        return self._fn(y_pred, **self._hyper)
 
 
 @_register
 class DiscriminatorMinimaxLoss(DiscriminatorLoss):
     """Class form of :func:`discriminator_minimax_loss` (with ``real_label_smoothing``)."""
 
-    def __init__(self, real_label_smoothing=0.0, name="discriminator_minimax_loss", **kwargs):
+    def __init__(self, real_label_smoothing=0.0, reduction="sum_over_batch_size",
+                 name="discriminator_minimax_loss", dtype=None):
         check_unit_interval("real_label_smoothing", real_label_smoothing)
-        super().__init__(name=name, **kwargs)
-        self.real_label_smoothing = float(real_label_smoothing)
-
-    def call(self, y_true, y_pred):
-        return discriminator_minimax_loss(y_true, y_pred, self.real_label_smoothing)
-
-    def get_config(self):
-        return {**super().get_config(), "real_label_smoothing": self.real_label_smoothing}
+        super().__init__(discriminator_minimax_loss, reduction=reduction, name=name, dtype=dtype,
+                         real_label_smoothing=float(real_label_smoothing))
 
 
 @_register
 class GeneratorSaturatingLoss(GeneratorLoss):
-    """Class form of :func:`generator_saturating_loss`."""
+    """Class form of :func:`generator_saturating_loss` (``log(1 - D(G(z)))``, minimised)."""
 
-    fn = staticmethod(generator_saturating_loss)
-
-    def __init__(self, name="generator_saturating_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, reduction="sum_over_batch_size", name="generator_saturating_loss",
+                 dtype=None):
+        super().__init__(generator_saturating_loss, reduction=reduction, name=name, dtype=dtype)
 
 
 @_register
 class GeneratorNonSaturatingLoss(GeneratorLoss):
-    """Class form of :func:`generator_non_saturating_loss`."""
+    """Class form of :func:`generator_non_saturating_loss` (``-log D(G(z))``)."""
 
-    fn = staticmethod(generator_non_saturating_loss)
-
-    def __init__(self, name="generator_non_saturating_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, reduction="sum_over_batch_size", name="generator_non_saturating_loss",
+                 dtype=None):
+        super().__init__(generator_non_saturating_loss, reduction=reduction, name=name,
+                         dtype=dtype)
 
 
 @_register
 class WassersteinCriticLoss(DiscriminatorLoss):
-    """Class form of :func:`wasserstein_critic_loss`; holds the gradient-penalty weight lambda.
+    """Class form of :func:`wasserstein_critic_loss`; also holds the gradient-penalty weight.
 
-    The :class:`refs.gan.gan.GAN` model adds ``gradient_penalty_weight * mean(gradient_penalty)``
-    when this loss has a positive weight.
+    :class:`refs.gan.gan.GAN` adds ``gradient_penalty_weight * mean(gradient_penalty(...))`` at
+    random interpolates of real and fake images when the weight is positive (0: plain WGAN
+    critic, which then needs another way to stay Lipschitz).
     """
 
-    fn = staticmethod(wasserstein_critic_loss)
-
-    def __init__(self, gradient_penalty_weight=10.0, name="wasserstein_critic_loss", **kwargs):
+    def __init__(self, gradient_penalty_weight=10.0, reduction="sum_over_batch_size",
+                 name="wasserstein_critic_loss", dtype=None):
         check_non_negative("gradient_penalty_weight", gradient_penalty_weight)
-        super().__init__(name=name, **kwargs)
+        super().__init__(wasserstein_critic_loss, reduction=reduction, name=name, dtype=dtype)
         self.gradient_penalty_weight = float(gradient_penalty_weight)
 
     def get_config(self):
@@ -253,52 +237,49 @@ class WassersteinCriticLoss(DiscriminatorLoss):
 
 @_register
 class WassersteinGeneratorLoss(GeneratorLoss):
-    """Class form of :func:`wasserstein_generator_loss`."""
+    """Class form of :func:`wasserstein_generator_loss` (``-D(G(z))``)."""
 
-    fn = staticmethod(wasserstein_generator_loss)
-
-    def __init__(self, name="wasserstein_generator_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, reduction="sum_over_batch_size", name="wasserstein_generator_loss",
+                 dtype=None):
+        super().__init__(wasserstein_generator_loss, reduction=reduction, name=name, dtype=dtype)
 
 
 @_register
 class LeastSquaresDiscriminatorLoss(DiscriminatorLoss):
     """Class form of :func:`least_squares_discriminator_loss`."""
 
-    fn = staticmethod(least_squares_discriminator_loss)
-
-    def __init__(self, name="least_squares_discriminator_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, reduction="sum_over_batch_size",
+                 name="least_squares_discriminator_loss", dtype=None):
+        super().__init__(least_squares_discriminator_loss, reduction=reduction, name=name,
+                         dtype=dtype)
 
 
 @_register
 class LeastSquaresGeneratorLoss(GeneratorLoss):
     """Class form of :func:`least_squares_generator_loss`."""
 
-    fn = staticmethod(least_squares_generator_loss)
-
-    def __init__(self, name="least_squares_generator_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, reduction="sum_over_batch_size", name="least_squares_generator_loss",
+                 dtype=None):
+        super().__init__(least_squares_generator_loss, reduction=reduction, name=name,
+                         dtype=dtype)
 
 
 @_register
 class HingeDiscriminatorLoss(DiscriminatorLoss):
     """Class form of :func:`hinge_discriminator_loss`."""
 
-    fn = staticmethod(hinge_discriminator_loss)
-
-    def __init__(self, name="hinge_discriminator_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, reduction="sum_over_batch_size", name="hinge_discriminator_loss",
+                 dtype=None):
+        super().__init__(hinge_discriminator_loss, reduction=reduction, name=name, dtype=dtype)
 
 
 @_register
 class HingeGeneratorLoss(GeneratorLoss):
     """Class form of :func:`hinge_generator_loss`."""
 
-    fn = staticmethod(hinge_generator_loss)
-
-    def __init__(self, name="hinge_generator_loss", **kwargs):
-        super().__init__(name=name, **kwargs)
+    def __init__(self, reduction="sum_over_batch_size", name="hinge_generator_loss",
+                 dtype=None):
+        super().__init__(hinge_generator_loss, reduction=reduction, name=name, dtype=dtype)
 
 
 def get_loss_pair(name: str = "non-saturating", real_label_smoothing: float = 0.0,
