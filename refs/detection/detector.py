@@ -83,3 +83,52 @@ def detect(network: keras.Model, anchor_generator: AnchorGenerator, images,
                 boxes, scores, classes = detections_of(dets, j)
                 results[i] = {"boxes": boxes, "scores": scores, "classes": classes}
     return results
+
+
+# -- building from a run's config -----------------------------------------------------------------
+def anchor_generator_from(hparams: dict) -> AnchorGenerator:
+    """The :class:`AnchorGenerator` described by a run's hyperparameters."""
+    return AnchorGenerator(strides=hparams["strides"], sizes=hparams["sizes"],
+                           scales=hparams["scales"], aspect_ratios=hparams["aspect_ratios"])
+
+
+def network_from(hparams: dict) -> keras.Model:
+    """The (untrained) network described by a run's hyperparameters."""
+    from refs.detection.model import build_retinanet
+
+    return build_retinanet(
+        num_classes=len(hparams["class_names"]),
+        anchor_generator=anchor_generator_from(hparams),
+        input_channels=hparams.get("channels", 1),
+        widths=hparams["widths"], fpn_channels=hparams["fpn_channels"],
+        head_depth=hparams["head_depth"], prior=hparams.get("prior"),
+    )
+
+
+def load_trained(run_dir) -> tuple[keras.Model, AnchorGenerator, dict]:
+    """``(network, anchor_generator, hparams)`` of a run, with the newest checkpoint's weights.
+
+    Raises :class:`refs.errors.DataError` when the directory holds no detection run or no
+    checkpoint.
+    """
+    from pathlib import Path
+
+    from refs.errors import DataError
+    from refs.tracking import read_config
+    from refs.utils.checkpoint import CheckpointManager
+
+    run_dir = Path(run_dir)
+    try:
+        config = read_config(run_dir)
+    except FileNotFoundError:
+        raise DataError(f"{run_dir}: no config.json - not a run directory") from None
+    hparams = config.get("hparams", {})
+    if config.get("area") != "detection" or "class_names" not in hparams:
+        raise DataError(f"{run_dir}: not a detection run (area {config.get('area')!r})")
+    manager = CheckpointManager(run_dir / "checkpoints")
+    if manager.latest() is None:
+        raise DataError(f"{run_dir}: no checkpoint yet (train first: python -m "
+                        "refs.detection.train)")
+    network = network_from(hparams)
+    manager.restore({"model": network.variables})
+    return network, anchor_generator_from(hparams), hparams
