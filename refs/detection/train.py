@@ -52,6 +52,7 @@ class TrainConfig:
     coco_images: str | None = None
     channels: int = 1
     class_names: list[str] = dataclasses.field(default_factory=lambda: list(DIGIT_NAMES))
+    category_ids: list[int] | None = None
     # anchors and matching
     strides: tuple[int, ...] = (8, 16, 32)
     sizes: tuple[float, ...] = (16.0, 32.0, 64.0)
@@ -119,7 +120,7 @@ def _check_resumable(saved: dict, hparams: dict, path: Path) -> None:
 
 
 def load_data(config: TrainConfig, split: str, num: int | None = None):
-    """``(canvases, class_names)`` of ``split`` ("train", "val", "test") for ``config``.
+    """``(canvases, class_names, category_ids)`` of ``split`` ("train", "val", "test") for ``config``.
 
     Synthetic canvases by default; with ``config.coco`` the user's dataset (the last 10 % of its
     images, at least one, are "val" and "test").
@@ -140,14 +141,14 @@ def load_data(config: TrainConfig, split: str, num: int | None = None):
         if split != "train" and n_val == 0:
             part = slice(0, None)
         sub = Canvases(canvases.images[part], canvases.boxes[part], canvases.labels[part])
-        return sub, [c["name"] for c in categories]
+        return sub, [c["name"] for c in categories], [c["id"] for c in categories]
     sizes = {"train": config.train_images, "val": config.val_images, "test": config.test_images}
     canvases = synthetic_canvases(
         sizes[split] if num is None else num, split, seed=config.seed, mnist_path=config.data,
         size=config.image_size, max_digits=config.max_digits,
         empty_fraction=config.empty_fraction,
     )
-    return canvases, list(DIGIT_NAMES)
+    return canvases, list(DIGIT_NAMES), None
 
 
 def evaluate_canvases(network, anchor_generator, canvases, class_names, score_threshold=0.05):
@@ -250,9 +251,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
     config = dataclasses.replace(config)
     _validate(config)
     seed_everything(config.seed, deterministic=config.deterministic)
-    train_set, class_names = load_data(config, "train")
-    val_set, _ = load_data(config, "val")
-    config.class_names = list(class_names)
+    train_set, class_names, category_ids = load_data(config, "train")
+    val_set, _, _ = load_data(config, "val")
+    config.class_names, config.category_ids = list(class_names), category_ids
     if config.coco:
         config.channels = 3 if train_set.images.ndim == 4 else 1
     hparams = config.hparams()
