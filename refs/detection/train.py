@@ -120,7 +120,7 @@ def _check_resumable(saved: dict, hparams: dict, path: Path) -> None:
 
 
 def load_data(config: TrainConfig, split: str, num: int | None = None):
-    """``(canvases, class_names, category_ids)`` of ``split`` ("train", "val", "test") for ``config``.
+    """``(canvases, class_names, category_ids)`` of ``split`` ("train", "val" or "test").
 
     Synthetic canvases by default; with ``config.coco`` the user's dataset (the last 10 % of its
     images, at least one, are "val" and "test").
