@@ -144,6 +144,9 @@ def train(config: TrainConfig) -> dict[str, Any]:
             meta = manager.restore(cb.checkpoint_groups(gan))
         except ValueError as exc:
             raise TrainingError(str(exc)) from None
+        # The learning rate in effect is the command's, not the checkpoint's.
+        gan.d_optimizer.learning_rate = config.lr
+        gan.g_optimizer.learning_rate = config.lr
         print(f"continuing {run.path} from epoch {meta['epoch']} (step {meta['step']})",
               file=sys.stderr)
 
