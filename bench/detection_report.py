@@ -1,0 +1,131 @@
+"""Write the detection sections of ``docs/results.md`` and ``docs/benchmarks.md`` from the JSON
+files in ``docs/data/`` (written by the other ``bench/detection_*.py`` scripts).
+
+Only the text between ``<!-- detection:begin -->`` and ``<!-- detection:end -->`` is replaced
+(the markers are appended when missing); other areas' sections are left alone.
+
+    python bench/detection_report.py
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from detection_common import read_json  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+BEGIN, END = "<!-- detection:begin -->", "<!-- detection:end -->"
+
+
+def replace_section(path: Path, title: str, body: str) -> None:
+    text = path.read_text() if path.exists() else f"# {title}\n"
+    section = f"{BEGIN}\n{body.rstrip()}\n{END}"
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text)
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def _machine(m: dict | None) -> str:
+    if not m:
+        return "unknown machine"
+    load = m.get("loadavg_at_end")
+    load_txt = f", load average {load[0]:.1f} at the end" if load else ""
+    return f"{m.get('cpu_count')} CPU cores, shared{load_txt} ({m.get('date_utc')})"
+
+
+def quality_section() -> str:
+    q = read_json("detection_quality.json")
+    if not q:
+        return "No quality run recorded yet (`python bench/detection_quality.py`).\n"
+    t = q["test"]
+    ok50 = "met" if t["mAP50"] >= 0.95 else "not met"
+    ok = "met" if t["mAP"] >= 0.75 else "not met"
+    minutes = q["train_time_s"] / 60
+    lines = [
+        f"Default run (`python -m refs.detection.train`), {q['epochs']} epochs, "
+        f"{q['hparams']['train_images']} training canvases, trained in **{minutes:.1f} min** on "
+        f"{_machine(q['machine'])}. Test set: {t['num_images']} canvases of MNIST test digits.",
+        "",
+        "| metric | ours | target |",
+        "|---|---|---|",
+        f"| mAP@[.5:.95] | {t['mAP']:.3f} | >= 0.75 ({ok}) |",
+        f"| mAP@.5 | {t['mAP50']:.3f} | >= 0.95 ({ok50}) |",
+        f"| mAP@.75 | {t['mAP75']:.3f} | |",
+        f"| train time | {minutes:.1f} min | <= 20 min |",
+        "",
+        "Per-class AP@[.5:.95]: " + ", ".join(f"{k}: {v:.2f}"
+                                              for k, v in t["per_class_AP"].items()),
+        "",
+        "Validation mAP by epoch: " + ", ".join(f"{c['epoch']}: {c['val_mAP']:.3f}"
+                                                for c in q["val_curve"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def speed_section() -> str:
+    s = read_json("detection_speed.json")
+    if not s:
+        return ""
+    return (f"Inference, batch 32, 128x128 canvases ({s['params']:,} parameters, "
+            f"{_machine(s['machine'])}): network {s['network_images_per_s']:.0f} images/s, "
+            f"end to end with decoding and per-class NMS {s['end_to_end_images_per_s']:.0f} "
+            "images/s (`python bench/detection_speed.py`).\n")
+
+
+def ablation_section() -> str:
+    a = read_json("detection_ablation.json")
+    if not a or not a.get("results"):
+        return "The focal-loss ablation has not been run yet (`bench/detection_ablation.py`).\n"
+    b, r = a["budget"], a["results"]
+    lines = [
+        f"Budget per configuration (the same for all): {b['epochs']} epochs over "
+        f"{b['train_images']} training canvases, batch {b['batch_size']}; test mAP on "
+        f"{b['test_images']} test canvases; one seed. {_machine(a.get('machine'))}.",
+        "",
+        "mAP@[.5:.95] (mAP@.5) of the focal loss:",
+        "",
+        "| gamma \\ alpha | 0.25 | 0.5 | 0.75 |",
+        "|---|---|---|---|",
+    ]
+    for g in (0.0, 0.5, 1.0, 2.0, 5.0):
+        cells = []
+        for al in (0.25, 0.5, 0.75):
+            rec = r.get(f"focal-g{g:g}-a{al:g}")
+            cells.append("not run" if rec is None else
+                         ("diverged" if rec["diverged"] else
+                          f"{rec['mAP']:.3f} ({rec['mAP50']:.3f})"))
+        lines.append(f"| {g:g} | " + " | ".join(cells) + " |")
+    lines += ["", "| plain BCE | mAP@[.5:.95] | mAP@.5 | first-steps cls loss | max cls loss |",
+              "|---|---|---|---|---|"]
+    for key, label in (("bce-prior", "with prior init (pi = 0.01)"),
+                       ("bce-no-prior", "without prior init (bias 0)")):
+        rec = r.get(key)
+        if rec is None:
+            lines.append(f"| {label} | not run | | | |")
+        else:
+            state = "diverged" if rec["diverged"] else f"{rec['mAP']:.3f}"
+            lines.append(f"| {label} | {state} | {rec['mAP50']:.3f} | "
+                         f"{rec['first_cls_loss']:.1f} | {rec['max_cls_loss']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    results = ["## Detection: focal loss in a small RetinaNet (refs.detection)", "",
+               "### Quality of the default run", "", quality_section(),
+               "### Focal-loss ablation (RetinaNet Table 1a on synthetic digits)", "",
+               ablation_section()]
+    replace_section(DOCS / "results.md", "Results", "\n".join(results))
+    bench = ["## Detection (refs.detection)", "", quality_section(), speed_section()]
+    replace_section(DOCS / "benchmarks.md", "Benchmarks", "\n".join(bench))
+    print("updated docs/results.md and docs/benchmarks.md (detection sections)")
+
+
+if __name__ == "__main__":
+    main()
