@@ -1,0 +1,121 @@
+"""FID, classifier score and KID on small synthetic features (closed forms), and the cache dir."""
+
+import numpy as np
+import pytest
+
+from refs.gan import classifier
+from refs.gan.metrics import (
+    classifier_score,
+    feature_statistics,
+    fid_from_features,
+    frechet_distance,
+    kernel_inception_distance,
+    polynomial_mmd2,
+    standardise,
+)
+
+RNG = np.random.default_rng(0)
+
+
+def test_fid_of_a_set_against_itself_is_zero():
+    f = RNG.normal(size=(500, 16))
+    assert fid_from_features(f, f) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_fid_closed_form_for_diagonal_gaussians():
+    """FID(N(m1, diag(a)), N(m2, diag(b))) = ||m1 - m2||^2 + sum (sqrt(a) - sqrt(b))^2."""
+    m1, m2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 0.25])
+    expected = np.sum((m1 - m2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
+    assert frechet_distance(m1, np.diag(a), m2, np.diag(b)) == pytest.approx(expected, rel=1e-10)
+
+
+def test_fid_closed_form_for_rotated_covariances():
+    """Commuting covariances S and S^2 (same eigenvectors): tr(S + S^2 - 2 S^{3/2})."""
+    q, _ = np.linalg.qr(RNG.normal(size=(5, 5)))
+    lam = np.array([0.5, 1.0, 2.0, 3.0, 4.0])
+    s1, s2 = q @ np.diag(lam) @ q.T, q @ np.diag(lam ** 2) @ q.T
+    expected = np.sum(lam + lam ** 2 - 2 * lam ** 1.5)
+    assert frechet_distance(np.zeros(5), s1, np.zeros(5), s2) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fid_from_samples_approaches_the_population_value():
+    a = RNG.normal(0.0, 1.0, size=(20000, 4))
+    b = RNG.normal(0.5, 2.0, size=(20000, 4))
+    expected = 4 * 0.25 + 4 * (1.0 - 2.0) ** 2
+    assert fid_from_features(a, b) == pytest.approx(expected, rel=0.05)
+
+
+def test_fid_is_symmetric_and_handles_singular_covariance():
+    a = np.c_[RNG.normal(size=(300, 3)), np.zeros(300)]   # a constant dimension
+    b = RNG.normal(size=(300, 4))
+    assert np.isfinite(fid_from_features(a, b))
+    assert fid_from_features(a, b) == pytest.approx(fid_from_features(b, a), rel=1e-6)
+
+
+def test_feature_statistics_and_bad_input():
+    mu, cov = feature_statistics(np.array([[0.0, 0.0], [2.0, 4.0]]))
+    np.testing.assert_allclose(mu, [1.0, 2.0])
+    np.testing.assert_allclose(cov, [[2.0, 4.0], [4.0, 8.0]])
+    with pytest.raises(ValueError, match=r"shape \(N, d\)"):
+        fid_from_features(np.zeros(10), np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        fid_from_features(np.full((3, 2), np.nan), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="covariances"):
+        frechet_distance(np.zeros(2), np.eye(3), np.zeros(2), np.eye(2))
+
+
+def test_classifier_score_extremes():
+    onehot = np.eye(10)[np.arange(1000) % 10]
+    assert classifier_score(onehot) == pytest.approx(10.0, rel=1e-6)   # confident, balanced
+    assert classifier_score(np.eye(10)[np.zeros(100, int)]) == pytest.approx(1.0)  # one class
+    assert classifier_score(np.full((50, 10), 0.1)) == pytest.approx(1.0)  # undecided
+    half = np.eye(10)[np.arange(1000) % 5]
+    assert classifier_score(half) == pytest.approx(5.0, rel=1e-6)
+    with pytest.raises(ValueError, match="summing to 1"):
+        classifier_score(np.ones((4, 10)))
+
+
+def test_polynomial_mmd2_closed_form():
+    """One-dimensional, two points each: the unbiased estimator written out by hand."""
+    x, y = np.array([[1.0], [2.0]]), np.array([[0.0], [3.0]])
+
+    def k(a, b):
+        return (a * b + 1.0) ** 3
+
+    expected = (2 * k(1, 2)) / 2 + (2 * k(0, 3)) / 2 - 2 * np.mean(
+        [k(1, 0), k(1, 3), k(2, 0), k(2, 3)])
+    assert polynomial_mmd2(x, y) == pytest.approx(expected)
+
+
+def test_kid_is_near_zero_for_the_same_distribution_and_positive_otherwise():
+    a, b = RNG.normal(size=(2000, 8)), RNG.normal(size=(2000, 8))
+    c = RNG.normal(1.0, 1.0, size=(2000, 8))
+    same, _ = kernel_inception_distance(a, b, subsets=5, subset_size=500)
+    diff, _ = kernel_inception_distance(a, c, subsets=5, subset_size=500)
+    assert abs(same) < 0.05 and diff > 10 * abs(same) and diff > 0.1
+
+
+def test_standardise_uses_the_reference_statistics():
+    ref = RNG.normal(3.0, 2.0, size=(1000, 3))
+    z = standardise(ref, ref)
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(z.std(0), 1.0, atol=1e-12)
+    const = np.c_[ref, np.ones(1000)]
+    assert np.all(np.isfinite(standardise(const, const)))
+
+
+def test_cache_dir_honours_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("REFS_CACHE_DIR", str(tmp_path / "c"))
+    assert classifier.cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("REFS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert classifier.cache_dir() == tmp_path / "xdg" / "refs"
+
+
+def test_classifier_input_scaling():
+    x = np.array([[[0, 255]]], np.uint8).repeat(28, 1).repeat(14, 2)
+    scaled = classifier._to_input(x)
+    assert scaled.shape == (1, 28, 28, 1) and scaled.min() == -1.0 and scaled.max() == 1.0
+    with pytest.raises(ValueError, match="28, 28"):
+        classifier._to_input(np.zeros((2, 32, 32)))

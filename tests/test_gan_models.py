@@ -1,0 +1,119 @@
+"""Generator/discriminator builders, the GAN model's train step, and the input pipeline."""
+
+import keras
+import numpy as np
+import pytest
+
+from refs.gan.data import batches_per_pass, gan_dataset, scale_images
+from refs.gan.gan import GAN
+from refs.gan.losses import WassersteinCriticLoss, get_loss_pair
+from refs.gan.models import build_discriminator, build_generator
+
+
+def test_tutorial_networks_have_the_tutorials_parameter_counts():
+    """The TF DCGAN tutorial's summaries: 2,330,944 (generator) and 212,865 (discriminator)."""
+    g, d = build_generator("tutorial"), build_discriminator("tutorial")
+    assert g.count_params() == 2_330_944
+    assert d.count_params() == 212_865
+    assert g.inputs[0].shape[-1] == 100
+    kinds = [type(layer).__name__ for layer in d.layers]
+    assert kinds.count("Dropout") == 2 and kinds.count("Conv2D") == 2
+
+
+@pytest.mark.parametrize("arch, width", [("lean", 8), ("tutorial", None)])
+def test_shapes_and_ranges(arch, width):
+    g = build_generator(arch, width=width)
+    d = build_discriminator(arch, width=width)
+    z = keras.random.normal((3, g.inputs[0].shape[-1]), seed=0)
+    images = keras.ops.convert_to_numpy(g(z))
+    assert images.shape == (3, 28, 28, 1)
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    assert tuple(d(images).shape) == (3, 1)
+
+
+def test_lean_is_cheaper_than_tutorial_and_width_scales():
+    assert build_generator("lean", width=64).count_params() < build_generator(
+        "tutorial").count_params()
+    assert build_generator("lean", width=16).count_params() < build_generator(
+        "lean", width=32).count_params()
+
+
+def test_bad_builder_arguments():
+    with pytest.raises(ValueError, match="arch must be one of"):
+        build_generator("resnet")
+    with pytest.raises(ValueError, match="width"):
+        build_generator("lean", width=0)
+    with pytest.raises(ValueError, match="tutorial"):
+        build_discriminator("tutorial", width=32)
+
+
+def test_scale_and_batches():
+    x = np.array([[[0, 255]]], np.uint8).repeat(2, 1)
+    s = scale_images(x)
+    assert s.shape == (1, 2, 2, 1) and s.min() == -1.0 and s.max() == 1.0
+    assert batches_per_pass(1000, 128) == 7
+    with pytest.raises(ValueError, match="batch_size"):
+        batches_per_pass(10, 128)
+
+
+def test_dataset_is_a_pure_function_of_seed_and_step():
+    """Batches from start_step=k equal batch k of a fresh stream, across pass boundaries."""
+    images = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    full = [b.numpy() for b in gan_dataset(images, 8, seed=3).take(14)]  # 6 batches per pass
+    resumed = [b.numpy() for b in gan_dataset(images, 8, seed=3, start_step=9).take(5)]
+    for a, b in zip(full[9:], resumed):
+        np.testing.assert_array_equal(a, b)
+    first_pass = np.concatenate(full[:6]).reshape(48, -1)
+    assert len({row.tobytes() for row in first_pass}) == 48   # no repeats within a pass
+    assert not np.array_equal(full[0], full[6])                # reshuffled each pass
+    other_seed = next(iter(gan_dataset(images, 8, seed=4))).numpy()
+    assert not np.array_equal(full[0], other_seed)
+
+
+def _tiny_gan(loss="non-saturating", seed=0):
+    keras.utils.set_random_seed(seed)
+    gan = GAN(build_generator("lean", latent_dim=8, width=4),
+              build_discriminator("lean", width=4, batch_norm=loss != "wgan-gp"), seed=seed)
+    d_loss, g_loss = get_loss_pair(loss)
+    gan.compile(keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5),
+                d_loss, g_loss, jit_compile=False)
+    return gan
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non-saturating", "wgan-gp", "lsgan", "hinge"])
+def test_fit_updates_both_networks_and_logs(loss):
+    images = np.random.default_rng(1).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    gan = _tiny_gan(loss)
+    g0 = [w.numpy().copy() for w in gan.generator.trainable_weights]
+    d0 = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
+    history = gan.fit(gan_dataset(images, 16), epochs=1, steps_per_epoch=3, verbose=0,
+                      shuffle=False)
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm"}
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    assert 0.0 <= history.history["d_real"][-1] <= 1.0
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(g0, gan.generator.trainable_weights))
+    assert any(not np.allclose(a, w.numpy())
+               for a, w in zip(d0, gan.discriminator.trainable_weights))
+    assert int(gan.g_optimizer.iterations) == 3 and int(gan.d_optimizer.iterations) == 3
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    """For D(x) = w.x + b the gradient is w everywhere, so the penalty is (||w|| - 1)^2."""
+    critic = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                               keras.layers.Dense(1)])
+    w = np.random.default_rng(0).normal(0, 0.1, (784, 1)).astype("float32")
+    critic.layers[-1].set_weights([w, np.zeros(1, "float32")])
+    gan = GAN(build_generator("lean", latent_dim=8, width=4), critic, seed=0)
+    gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), WassersteinCriticLoss(),
+                get_loss_pair("wgan-gp")[1])
+    real = np.random.default_rng(1).uniform(-1, 1, (5, 28, 28, 1)).astype("float32")
+    fake = np.random.default_rng(2).uniform(-1, 1, (5, 28, 28, 1)).astype("float32")
+    gp = float(gan._gradient_penalty(keras.ops.convert_to_tensor(real),
+                                     keras.ops.convert_to_tensor(fake)))
+    np.testing.assert_allclose(gp, (np.linalg.norm(w) - 1.0) ** 2, rtol=1e-4)
+
+
+def test_compile_rejects_non_callable_losses():
+    gan = GAN(build_generator("lean", latent_dim=8, width=4), build_discriminator("lean", width=4))
+    with pytest.raises(TypeError, match="callables"):
+        gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), "bce", None)
