@@ -83,11 +83,13 @@ class SampleGrid(keras.callbacks.Callback):
     """Each epoch: the generator's images for a fixed noise batch, as a TensorBoard image and
     ``figures/samples_<epoch>.png``."""
 
-    def __init__(self, run, noise, ncols: int = 8):
+    def __init__(self, run, noise, ncols: int = 8, guard: NonFiniteGuard | None = None):
         super().__init__()
-        self.run, self.noise, self.ncols = run, np.asarray(noise), ncols
+        self.run, self.noise, self.ncols, self.guard = run, np.asarray(noise), ncols, guard
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.guard is not None and self.guard.failure is not None:
+            return
         images = self.model.generate(self.noise)
         self.run.log_image_grid("samples", images[..., 0], step=epoch + 1, ncols=self.ncols,
                                 value_range=(-1.0, 1.0))
@@ -119,14 +121,15 @@ class QualityCallback(keras.callbacks.Callback):
     """Every ``every`` epochs: ``evaluate(images in [-1, 1]) -> {name: value}`` on ``n_samples``
     generated images (fixed noise), logged with ``kind="eval"`` and the training wall time."""
 
-    def __init__(self, run, evaluate, noise, counter: StepCounter, every: int = 1):
+    def __init__(self, run, evaluate, noise, counter: StepCounter, every: int = 1,
+                 guard: NonFiniteGuard | None = None):
         super().__init__()
         self.run, self.evaluate, self.noise = run, evaluate, np.asarray(noise)
-        self.counter, self.every = counter, max(1, int(every))
+        self.counter, self.every, self.guard = counter, max(1, int(every)), guard
         self.last: dict = {}
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        if (epoch + 1) % self.every or (self.guard is not None and self.guard.failure):
             return
         images = self.model.generate(self.noise)
         self.last = dict(self.evaluate(images))

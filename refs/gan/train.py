@@ -90,7 +90,7 @@ def _check_resumable(meta: dict, config: TrainConfig, path: Path) -> None:
 
 def train(config: TrainConfig) -> dict[str, Any]:
     """Train (or continue) a GAN run; returns the results (also in ``results.json``)."""
-    from refs.utils.distribute import get_strategy, is_chief
+    from refs.utils.distribute import get_strategy, is_chief, worker_index
 
     strategy = get_strategy(config.strategy)  # first: multi-worker needs it before other ops
     import keras
@@ -158,7 +158,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     quality = None
     if chief:
         callbacks += [TrackingCallback(run, initial_epoch=meta["epoch"]),
-                      cb.SampleGrid(run, fixed_noise)]
+                      cb.SampleGrid(run, fixed_noise, guard=guard)]
         if config.fid_samples:
             from refs.gan.metrics import QualityEvaluator
 
@@ -166,10 +166,14 @@ def train(config: TrainConfig) -> dict[str, Any]:
             eval_noise = np.random.default_rng(config.seed + 2).standard_normal(
                 (config.fid_samples, config.latent_dim)).astype("float32")
             quality = cb.QualityCallback(run, evaluator.evaluate, eval_noise, counter,
-                                         config.fid_every)
+                                         config.fid_every, guard=guard)
             callbacks.append(quality)
+    # Non-chief workers keep their own copy aside (it must equal the chief's; the multi-worker
+    # test compares them); every worker restores from the chief's.
+    save_manager = manager if chief else CheckpointManager(
+        run.path / f"worker-{worker_index()}" / "checkpoints", keep=1)
     checkpoint = cb.EpochCheckpoint(
-        manager if chief else None, counter, guard,
+        save_manager, counter, guard,
         run.path / "generator.keras" if chief else None,
         meta={"config": config.hparams()},
     )

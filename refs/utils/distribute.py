@@ -58,6 +58,12 @@ def is_chief(config: dict | None = None) -> bool:
     return False
 
 
+def worker_index(config: dict | None = None) -> int:
+    """This process's task index in ``TF_CONFIG`` (0 when there is none)."""
+    config = tf_config() if config is None else config
+    return int((config.get("task") or {}).get("index", 0))
+
+
 def get_strategy(name: str = "default"):
     """The ``tf.distribute.Strategy`` for ``name`` (see the module docstring).
 
