@@ -62,9 +62,23 @@ def prepare(loss: str, y_true, y_pred):
     return y_true, y_pred
 
 
+#: float16's spacing just below 1: its clip bound, as 1 - 1e-7 rounds to 1 in float16.
+FLOAT16_EPSILON = 2.0**-11
+
+
+def epsilon_for(dtype) -> float:
+    """The clip epsilon of a dtype: Keras's 1e-7, except 2**-11 in float16.
+
+    In float16, ``1 - 1e-7`` rounds to 1 (nothing is clipped) and ``1 / 1e-7`` overflows, so
+    the gradient of ``log(1 - p + eps)`` at ``p = 1`` would be infinite; with ``2**-11`` the
+    clip bound ``1 - eps`` is representable and every gradient stays below ~1e3.
+    """
+    return FLOAT16_EPSILON if keras.backend.standardize_dtype(dtype) == "float16" else EPSILON
+
+
 def epsilon_like(x):
-    """EPSILON as a constant of ``x``'s dtype."""
-    return ops.convert_to_tensor(EPSILON, dtype=x.dtype)
+    """The clip epsilon (see ``epsilon_for``) as a constant of ``x``'s dtype."""
+    return ops.convert_to_tensor(epsilon_for(x.dtype), dtype=x.dtype)
 
 
 def _plain(value):

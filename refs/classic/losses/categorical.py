@@ -12,7 +12,6 @@ from __future__ import annotations
 from keras import ops
 
 from refs.classic.losses.base import (
-    EPSILON,
     Loss,
     as_float_tensor,
     epsilon_like,
@@ -151,8 +150,9 @@ def kl_divergence(y_true, y_pred):
         pred_range=(0.0, 1.0),
         pred_hint="y_pred holds probabilities (apply softmax to logits first)",
     )
-    y_true = ops.clip(y_true, EPSILON, 1.0)
-    y_pred = ops.clip(y_pred, EPSILON, 1.0)
+    eps = epsilon_like(y_pred)
+    y_true = ops.clip(y_true, eps, 1.0)
+    y_pred = ops.clip(y_pred, eps, 1.0)
     return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
 
 

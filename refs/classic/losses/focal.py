@@ -24,7 +24,7 @@ import warnings
 
 from keras import ops
 
-from refs.classic.losses.base import EPSILON, Loss, prepare, register
+from refs.classic.losses.base import Loss, epsilon_like, prepare, register
 from refs.classic.losses.binary import check_binary_inputs, elementwise_bce
 from refs.classic.losses.validation import (
     check_bool,
@@ -150,11 +150,14 @@ def categorical_focal_crossentropy(
 ):
     """Keras's categorical focal cross-entropy, summed over the class ``axis``.
 
-    ``loss = sum_c alpha_c (1 - p_c)^gamma (-y_c log p_c)``, where ``p`` is the softmax of the
-    logits (``from_logits``) or the given probabilities, renormalised to sum to 1 and clipped
-    to [1e-7, 1 - 1e-7] (so ``1 - p_c >= 1e-7``); ``alpha`` is a scalar or one weight per class
-    in [0, 1]; labels smoothed as ``y (1 - s) + s / C``. ``gamma = 0``, ``alpha = 1`` is
-    categorical cross-entropy.
+    ``loss = sum_c alpha_c (1 - p_c)^gamma (-y_c log p_c)``; ``alpha`` is a scalar or one
+    weight per class in [0, 1]; labels smoothed as ``y (1 - s) + s / C``. ``gamma = 0``,
+    ``alpha = 1`` is categorical cross-entropy.
+
+    Probabilities are renormalised to sum to 1 and clipped to [1e-7, 1 - 1e-7], as Keras does.
+    From logits, ``log p = log_softmax(x)`` is used directly -- Keras instead takes the softmax
+    and clips it, which gives a zero gradient to confidently wrong logits (p < 1e-7); the two
+    agree wherever 1e-7 <= p <= 1 - 1e-7.
 
     Example::
 
@@ -178,11 +181,14 @@ def categorical_focal_crossentropy(
         num_classes = ops.cast(ops.shape(y_true)[-1], y_pred.dtype)
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
     if from_logits:
-        y_pred = ops.softmax(y_pred, axis=axis)
-    p = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
-    p = ops.clip(p, EPSILON, 1.0 - EPSILON)
+        log_p = ops.log_softmax(y_pred, axis=axis)
+        p = ops.exp(log_p)
+    else:
+        eps = epsilon_like(y_pred)
+        p = ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), eps, 1.0 - eps)
+        log_p = ops.log(p)
     alpha = ops.convert_to_tensor(alpha, dtype=y_pred.dtype)
-    focal = alpha * ops.power(1.0 - p, gamma) * (-y_true * ops.log(p))
+    focal = alpha * modulating_factor(1.0 - p, gamma) * (-y_true * log_p)
     return ops.sum(focal, axis=axis)
 
 

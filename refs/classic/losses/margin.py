@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -97,7 +98,7 @@ _LARGEST_FINITE = {"float16": 65504.0, "bfloat16": 3.3895e38, "float32": 3.4028e
 
 def _exp_tail_start(dtype) -> float:
     """Half the log of the dtype's largest finite value: where the exponential turns linear."""
-    return 0.5 * math.log(_LARGEST_FINITE.get(str(dtype).split(".")[-1], 1.7976e308))
+    return 0.5 * math.log(_LARGEST_FINITE.get(keras.backend.standardize_dtype(dtype), 1.7976e308))
 
 
 def exponential_loss(y_true, y_pred):
