@@ -58,6 +58,9 @@ class GAN(keras.Model):
         self.latent_dim = int(generator.inputs[0].shape[-1])
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        # Both networks are built; Keras must not try to build the GAN by calling it on a batch
+        # of images (its input is noise).
+        self.built = True
 
     def compile(self, d_optimizer, g_optimizer, d_loss, g_loss, jit_compile=True, **kwargs):
         """Set both optimizers and both losses.
@@ -109,9 +112,18 @@ class GAN(keras.Model):
         """
         return generate_images(self.generator, noise, batch_size)
 
+    def _replica_seed(self):
+        """The next seed of the noise stream, made distinct per replica (so that replicas of a
+        distributed run draw different noise); unchanged on a single device."""
+        seed = ops.cast(self.noise_seed.next(), "int64")
+        replica = tf.distribute.get_replica_context()
+        rid = replica.replica_id_in_sync_group if replica is not None else 0
+        return seed + ops.cast(ops.stack([0, rid]), "int64")
+
     def _gradient_penalty(self, real, fake):
         batch = ops.shape(real)[0]
-        eps = keras.random.uniform((batch, 1, 1, 1), seed=self.noise_seed, dtype=real.dtype)
+        eps = tf.random.stateless_uniform((batch, 1, 1, 1), seed=self._replica_seed(),
+                                          dtype=real.dtype)
         mixed = eps * real + (1.0 - eps) * ops.cast(fake, real.dtype)
         with tf.GradientTape() as tape:
             tape.watch(mixed)
@@ -124,7 +136,7 @@ class GAN(keras.Model):
             real = real[0]
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         batch = ops.shape(real)[0]
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        noise = tf.random.stateless_normal((batch, self.latent_dim), seed=self._replica_seed())
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(noise, training=True)
             real_logits = ops.cast(self.discriminator(real, training=True), "float32")
@@ -153,6 +165,10 @@ class GAN(keras.Model):
         }
         for name, value in values.items():
             self.trackers[name].update_state(value)
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces per-replica outputs across workers with reduce("MEAN", axis=0),
+            # which needs a leading axis; the result is a scalar again.
+            values = {name: ops.reshape(value, (1,)) for name, value in values.items()}
         # Per-batch logs are this step's values (the progress bar averages them); Keras replaces
         # them by the trackers' epoch means at the end of an epoch (same keys).
         return values

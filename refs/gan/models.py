@@ -47,33 +47,34 @@ def _check(arch: str, latent_dim: int | None, width: int | None) -> tuple[int, i
 
 
 def build_generator(arch: str = "lean", latent_dim: int | None = None,
-                    width: int | None = None) -> keras.Model:
+                    width: int | None = None, synchronized: bool = False) -> keras.Model:
     """A generator mapping noise (batch, latent_dim) to images (batch, 28, 28, 1) in [-1, 1].
 
     ``width`` scales the channel counts of ``"lean"`` (``"tutorial"`` has fixed widths: 256, 128,
-    64 for ``width=64``).
+    64 for ``width=64``). ``synchronized`` makes batch norm use the global batch's statistics
+    under a distribution strategy (so every replica keeps the same moving statistics).
     """
     latent_dim, width = _check(arch, latent_dim, width)
     z = keras.Input((latent_dim,), name="noise")
     if arch == "tutorial":
         x = layers.Dense(7 * 7 * 256, use_bias=False)(z)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(synchronized=synchronized)(x)
         x = layers.LeakyReLU()(x)
         x = layers.Reshape((7, 7, 256))(x)
         for filters, stride in ((128, 1), (64, 2)):
             x = layers.Conv2DTranspose(filters, 5, strides=stride, padding="same",
                                        use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(synchronized=synchronized)(x)
             x = layers.LeakyReLU()(x)
         out = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
                                      activation="tanh")(x)
     else:
         x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(z)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(synchronized=synchronized)(x)
         x = layers.ReLU()(x)
         x = layers.Reshape((7, 7, 2 * width))(x)
         x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(synchronized=synchronized)(x)
         x = layers.ReLU()(x)
         out = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)
     # Keep the output float32 under mixed precision (tanh range, losses, image logging).
@@ -82,11 +83,12 @@ def build_generator(arch: str = "lean", latent_dim: int | None = None,
 
 
 def build_discriminator(arch: str = "lean", width: int | None = None,
-                        batch_norm: bool = True) -> keras.Model:
+                        batch_norm: bool = True, synchronized: bool = False) -> keras.Model:
     """A discriminator mapping images (batch, 28, 28, 1) to one logit each (batch, 1).
 
     ``batch_norm=False`` drops the lean critic's batch norm (a gradient penalty is per sample,
-    which batch statistics would break: use it with WGAN-GP).
+    which batch statistics would break: use it with WGAN-GP); ``synchronized`` as in
+    :func:`build_generator`.
     """
     _, width = _check(arch, None, width)
     img = keras.Input(IMAGE_SHAPE, name="image")
@@ -102,7 +104,7 @@ def build_discriminator(arch: str = "lean", width: int | None = None,
         x = layers.LeakyReLU(0.2)(x)
         x = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=not batch_norm)(x)
         if batch_norm:
-            x = layers.BatchNormalization()(x)
+            x = layers.BatchNormalization(synchronized=synchronized)(x)
         x = layers.LeakyReLU(0.2)(x)
         x = layers.Flatten()(x)
     logit = layers.Dense(1, dtype="float32", name="logit")(x)

@@ -124,9 +124,10 @@ def train(config: TrainConfig) -> dict[str, Any]:
     steps_per_epoch = min(config.steps_per_epoch or per_pass, per_pass)
 
     with strategy.scope():
-        generator = build_generator(config.arch, config.latent_dim, config.width)
+        sync = strategy.num_replicas_in_sync > 1
+        generator = build_generator(config.arch, config.latent_dim, config.width, sync)
         discriminator = build_discriminator(config.arch, config.width,
-                                            batch_norm=config.loss != "wgan-gp")
+                                            batch_norm=config.loss != "wgan-gp", synchronized=sync)
         gan = GAN(generator, discriminator, seed=config.seed, name="gan")
         d_loss, g_loss = get_loss_pair(config.loss, config.label_smoothing, config.gp_weight)
         gan.compile(
