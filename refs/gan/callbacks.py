@@ -18,13 +18,22 @@ from refs.utils.checkpoint import CheckpointManager
 
 
 class StepCounter(keras.callbacks.Callback):
-    """Counts global steps and training wall time (continuing ``initial_step``/``initial_time``)."""
+    """Counts global steps, finished epochs and training wall time (continuing a resumed run).
 
-    def __init__(self, initial_step: int = 0, initial_time: float = 0.0):
+    Training time excludes the evaluation and logging done in the other callbacks' epoch ends.
+    """
+
+    def __init__(self, initial_step: int = 0, initial_time: float = 0.0, initial_epoch: int = 0):
         super().__init__()
         self.step = int(initial_step)
+        self.epoch = int(initial_epoch)
         self.train_time = float(initial_time)
         self._t0 = None
+
+    def elapsed(self) -> float:
+        """Training seconds so far, including the running epoch."""
+        running = time.perf_counter() - self._t0 if self._t0 is not None else 0.0
+        return self.train_time + running
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
@@ -36,6 +45,22 @@ class StepCounter(keras.callbacks.Callback):
         if self._t0 is not None:
             self.train_time += time.perf_counter() - self._t0
             self._t0 = None
+        self.epoch = epoch + 1
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop once the training time reaches ``seconds`` (the running epoch then ends early and
+    is checkpointed as usual)."""
+
+    def __init__(self, counter: StepCounter, seconds: float):
+        super().__init__()
+        self.counter, self.seconds = counter, float(seconds)
+        self.stopped = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.counter.elapsed() >= self.seconds:
+            self.stopped = True
+            self.model.stop_training = True
 
 
 class NonFiniteGuard(keras.callbacks.Callback):

@@ -155,3 +155,14 @@ class QualityEvaluator:
         kid, _ = kernel_inception_distance(standardise(feats, self.reference_features),
                                            self._reference_std)
         return {"fid": fid, "classifier_score": classifier_score(probs), "kid": kid}
+
+
+def real_data_floor(evaluator: QualityEvaluator, train_images, n: int = 10000,
+                    seed: int = 0) -> dict[str, float]:
+    """The metrics of ``n`` real training images (drawn with ``seed``) against the reference
+    set: the best a generator can hope for at this sample count."""
+    train_images = np.asarray(train_images)
+    if not 2 <= n <= len(train_images):
+        raise ValueError(f"n must be in [2, {len(train_images)}], got {n}")
+    idx = np.random.default_rng(seed).choice(len(train_images), n, replace=False)
+    return evaluator.evaluate(train_images[np.sort(idx)])

@@ -62,10 +62,11 @@ class TrainConfig:
     name: str | None = None
     data: str | None = None
     resume: bool = False
+    max_minutes: float | None = None
     verbose: int = 1
 
     def hparams(self) -> dict[str, Any]:
-        skip = ("run_dir", "name", "data", "resume", "verbose")
+        skip = ("run_dir", "name", "data", "resume", "verbose", "max_minutes")
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
@@ -153,9 +154,11 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     fixed_noise = np.random.default_rng(config.seed + 1).standard_normal(
         (64, config.latent_dim)).astype("float32")
-    counter = cb.StepCounter(meta["step"], meta["train_time_s"])
+    counter = cb.StepCounter(meta["step"], meta["train_time_s"], meta["epoch"])
     guard = cb.NonFiniteGuard(counter)
     callbacks: list = [counter, guard, cb.StepLogger(run, counter, config.log_every)]
+    if config.max_minutes:
+        callbacks.append(cb.TimeBudget(counter, 60.0 * config.max_minutes))
     quality = None
     if chief:
         callbacks += [TrackingCallback(run, initial_epoch=meta["epoch"]),
@@ -200,13 +203,16 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
 
 def _finish(run, gan, config, counter, quality, fixed_noise, chief) -> dict[str, Any]:
+    import resource
+
     from refs.gan import callbacks as cb
     from refs.gan.sample import grids_to_gif
     from refs.tracking import read_metrics
 
     results: dict[str, Any] = {
         "run_dir": str(run.path),
-        "epochs": config.epochs,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "epochs": counter.epoch,
         "steps": counter.step,
         "train_time_s": round(counter.train_time, 2),
     }
@@ -247,6 +253,8 @@ def build_parser():
                    help="gradient-penalty weight (wgan-gp)")
     g.add_argument("--steps-per-epoch", type=positive_int, default=None,
                    help="cap an epoch at this many steps (quick runs)")
+    g.add_argument("--max-minutes", type=positive_float, default=None,
+                   help="stop after this many minutes of training (time-to-quality runs)")
     g.add_argument("--resume", action="store_true",
                    help="continue the newest run under runs/gan (or --run-dir's)")
     g.add_argument("--strategy", choices=STRATEGIES, default="default",

@@ -1,0 +1,195 @@
+"""Write the refs.gan sections of docs/benchmarks.md and docs/results.md from run directories.
+
+Nothing is typed by hand: the tables come from each run's ``metrics.jsonl`` (``kind="eval"``
+records: FID, classifier score, KID and the training time at each epoch end), its
+``results.json`` and ``config.json``, and from ``bench/results/gan_throughput.json``. The
+real-data floor (10,000 MNIST training images vs the test set) is computed here with the same
+classifier and sample count.
+
+Run::
+
+    python bench/gan_report.py --default runs/gan/ttq-default --tutorial runs/gan/ttq-tutorial \\
+        --minimax runs/gan/sat-minimax --throughput bench/results/gan_throughput.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK = ("<!-- gan:start -->", "<!-- gan:end -->")
+
+
+def replace_section(path: Path, body: str) -> None:
+    text = path.read_text()
+    pattern = re.compile(re.escape(MARK[0]) + ".*?" + re.escape(MARK[1]), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{path} has no {MARK[0]} ... {MARK[1]} section")
+    path.write_text(pattern.sub(lambda _: f"{MARK[0]}\n{body.strip()}\n{MARK[1]}", text))
+
+
+def load_run(run_dir: str | None):
+    if not run_dir:
+        return None
+    from refs.tracking import read_config, read_metrics
+
+    path = Path(run_dir)
+    results = json.loads((path / "results.json").read_text()) if (
+        path / "results.json").exists() else {}
+    return {"path": path, "config": read_config(path), "evals": read_metrics(path, kind="eval"),
+            "steps": read_metrics(path, kind="step"), "epochs": read_metrics(path, kind="epoch"),
+            "results": results}
+
+
+def floor_metrics(data=None) -> dict:
+    from refs.data import load_mnist
+    from refs.gan.metrics import QualityEvaluator, real_data_floor
+
+    (x_train, _), _ = load_mnist(data)
+    return real_data_floor(QualityEvaluator.for_mnist(data), x_train, n=10000)
+
+
+def describe(run) -> str:
+    h = run["config"]["hparams"]
+    return (f"`--arch {h['arch']}` width {h['width']}, batch {h['batch_size']}, "
+            f"Adam(lr={h['lr']}, beta_1={h['beta_1']}), loss {h['loss']}, "
+            f"XLA {'on' if h['jit'] else 'off'}")
+
+
+def quality_table(runs: dict, floor: dict) -> str:
+    lines = ["| run | epoch | training time (min) | FID | FID / floor | classifier score | KID |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, run in runs.items():
+        for e in run["evals"]:
+            lines.append(
+                f"| {label} | {e['epoch']} | {e['train_time_s'] / 60:.1f} | {e['fid']:.3f} | "
+                f"{e['fid'] / floor['fid']:.1f}x | {e['classifier_score']:.2f} | "
+                f"{e['kid']:.4f} |")
+    return "\n".join(lines)
+
+
+def time_to_target(run, floor, factor=10.0):
+    for e in run["evals"]:
+        if e["fid"] <= factor * floor["fid"]:
+            return e
+    return None
+
+
+def plot_fid_vs_time(runs: dict, floor: dict, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, run in runs.items():
+        ax.plot([e["train_time_s"] / 60 for e in run["evals"]], [e["fid"] for e in run["evals"]],
+                "o-", label=label)
+    ax.axhline(10 * floor["fid"], color="gray", ls="--", label="10x real-data floor")
+    ax.axhline(floor["fid"], color="k", ls=":", label="real-data floor")
+    ax.axvline(15, color="r", ls=":", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("training time (min, 2 CPU cores)")
+    ax.set_ylabel("FID (classifier features, N=10,000)")
+    ax.legend()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _mean(values):
+    return sum(values) / len(values) if values else float("nan")
+
+
+def grad_norm_summary(run, first: int = 200) -> tuple[float, float]:
+    steps = [r for r in run["steps"] if "g_grad_norm" in r]
+    early = [r["g_grad_norm"] for r in steps[:first]]
+    late = [r["g_grad_norm"] for r in steps[-first:]]
+    return _mean(early), _mean(late)
+
+
+def saturation_section(ns, mm) -> str:
+    lines = ["| epoch | FID non-saturating | FID minimax (saturating) | "
+             "mean D(G(z)) NS | mean D(G(z)) minimax | mean G grad norm NS | "
+             "mean G grad norm minimax |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    ns_eval = {e["epoch"]: e for e in ns["evals"]}
+    mm_eval = {e["epoch"]: e for e in mm["evals"]}
+    ns_ep = {e["epoch"]: e for e in ns["epochs"]}
+    mm_ep = {e["epoch"]: e for e in mm["epochs"]}
+    for epoch in sorted(set(ns_eval) & set(mm_eval)):
+        lines.append(
+            f"| {epoch} | {ns_eval[epoch]['fid']:.3f} | {mm_eval[epoch]['fid']:.3f} | "
+            f"{ns_ep[epoch]['d_fake']:.3f} | {mm_ep[epoch]['d_fake']:.3f} | "
+            f"{ns_ep[epoch]['g_grad_norm']:.3g} | {mm_ep[epoch]['g_grad_norm']:.3g} |")
+    e_ns, _ = grad_norm_summary(ns)
+    e_mm, _ = grad_norm_summary(mm)
+    lines.append("")
+    lines.append(f"Mean generator gradient norm over the first 200 logged steps: "
+                 f"non-saturating {e_ns:.3g}, minimax {e_mm:.3g} (ratio {e_ns / e_mm:.1f}x).")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--default")
+    p.add_argument("--tutorial")
+    p.add_argument("--minimax")
+    p.add_argument("--throughput")
+    p.add_argument("--date", required=True, help="date of the measurements")
+    p.add_argument("--machine", default="2-core AMD EPYC VM (AVX2), shared: other jobs ran")
+    p.add_argument("--notes", default="")
+    args = p.parse_args()
+    floor = floor_metrics()
+    default, tutorial, minimax = map(load_run, (args.default, args.tutorial, args.minimax))
+
+    bench = [f"Measured {args.date} on a {args.machine}. {args.notes}".strip(), ""]
+    if args.throughput:
+        t = json.loads(Path(args.throughput).read_text())
+        bench += ["### Throughput (`bench/gan_throughput.py`, batch 256)", "",
+                  f"Median of {t['repeats']} runs of {t['steps']} steps each, after warm-up "
+                  f"({t['date']}); peak = {t['peak_gflops']:.0f} GFLOP/s "
+                  "(cores x 32 FP32 FLOP/cycle x clock).", "",
+                  "| variant | images/s (median) | runs | GFLOP/s | % of peak |",
+                  "|---|---:|---|---:|---:|"]
+        for name, r in t["results"].items():
+            bench.append(f"| {name} | {r['median_images_per_s']:.1f} | "
+                         f"{', '.join(f'{v:.0f}' for v in r['images_per_s'])} | "
+                         f"{r['gflops_per_s']:.1f} | "
+                         f"{100 * r['gflops_per_s'] / t['peak_gflops']:.0f}% |")
+        bench += ["", f"Speed-up of `GAN.fit` over the tutorial loop: "
+                      f"{t['speedup_xla']:.2f}x with XLA, {t['speedup_no_xla']:.2f}x without.",
+                  ""]
+    runs = {k: v for k, v in (("default", default), ("tutorial", tutorial)) if v}
+    if runs:
+        bench += ["### Time to quality (FID vs training time, N = 10,000, vs the MNIST test set)",
+                  "", f"Real-data floor (10,000 training images vs test): FID "
+                  f"{floor['fid']:.3f}, classifier score {floor['classifier_score']:.2f}, KID "
+                  f"{floor['kid']:.4f}. Target: FID <= {10 * floor['fid']:.3f} within 15 min.",
+                  ""]
+        for label, run in runs.items():
+            hit = time_to_target(run, floor)
+            when = (f"reached at epoch {hit['epoch']} after {hit['train_time_s'] / 60:.1f} min "
+                    "of training") if hit else "not reached in this run"
+            rss = run["results"].get("peak_rss_mb")
+            bench.append(f"- **{label}**: {describe(run)}; 10x floor {when}"
+                         + (f"; peak RSS {rss:.0f} MB." if rss else "."))
+        bench += ["", quality_table(runs, floor), "",
+                  "![FID vs time](figures/gan_fid_vs_time.png)", ""]
+        plot_fid_vs_time(runs, floor, ROOT / "docs" / "figures" / "gan_fid_vs_time.png")
+    replace_section(ROOT / "docs" / "benchmarks.md", "\n".join(bench))
+
+    if default and minimax:
+        results = [f"### Saturation of the minimax generator loss ({args.date})", "",
+                   f"Same seed and settings ({describe(default)}), generator loss "
+                   "`-log D(G(z))` (non-saturating) vs `log(1 - D(G(z)))` (minimax). FID on "
+                   "10,000 samples vs the MNIST test set (floor "
+                   f"{floor['fid']:.3f}). {args.notes}".strip(), "",
+                   saturation_section(default, minimax)]
+        replace_section(ROOT / "docs" / "results.md", "\n".join(results))
+
+
+if __name__ == "__main__":
+    main()
