@@ -101,3 +101,19 @@ def test_image_grid_png_and_figure_are_written(tmp_path):
 def test_pr_curve_rejects_mismatched_shapes(tmp_path):
     with Run("detection", run_dir=tmp_path / "r") as run, pytest.raises(ValueError, match="match"):
         run.log_pr_curve("pr", np.array([0, 1]), np.array([0.5]), step=0)
+
+
+def test_replace_marked_section_touches_only_its_own_section(tmp_path):
+    from refs.tracking.docs import replace_marked_section
+
+    doc = tmp_path / "results.md"
+    doc.write_text("# R\n\n<!-- a:start -->\nold a\n<!-- a:end -->\n\n<!-- b:start -->\nb\n"
+                   "<!-- b:end -->\n")
+    replace_marked_section(doc, "a", "new a\n| t |")
+    replace_marked_section(doc, "c", "c body", heading="Area C")
+    text = doc.read_text()
+    assert "<!-- a:start -->\nnew a\n| t |\n<!-- a:end -->" in text and "old a" not in text
+    assert "<!-- b:start -->\nb\n<!-- b:end -->" in text
+    assert text.endswith("## Area C\n\n<!-- c:start -->\nc body\n<!-- c:end -->\n")
+    replace_marked_section(doc, "c", "c again")
+    assert doc.read_text().count("c:start") == 1 and "c again" in doc.read_text()
