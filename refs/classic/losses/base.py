@@ -81,6 +81,17 @@ def epsilon_like(x):
     return ops.convert_to_tensor(epsilon_for(x.dtype), dtype=x.dtype)
 
 
+def mean_over(x, axis=-1):
+    """``ops.mean(x, axis)``, but exact in float64 on every backend.
+
+    Keras 3.15's JAX ``mean`` accumulates in ``result_type(dtype, "float32")``, which rounds
+    float64 inputs to float32 precision; float64 is therefore averaged as ``sum / n``.
+    """
+    if keras.backend.standardize_dtype(x.dtype) == "float64":
+        return ops.sum(x, axis=axis) / ops.cast(ops.shape(x)[axis], x.dtype)
+    return ops.mean(x, axis=axis)
+
+
 def _plain(value):
     """A JSON-friendly copy of a hyperparameter (numpy arrays and tuples become lists)."""
     if isinstance(value, np.ndarray):

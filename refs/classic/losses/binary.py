@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from refs.classic.losses.base import Loss, epsilon_like, prepare, register
+from refs.classic.losses.base import Loss, epsilon_like, mean_over, prepare, register
 from refs.classic.losses.validation import (
     check_bool,
     check_positive,
@@ -97,7 +97,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     check_binary_inputs("binary_crossentropy", y_true, y_pred, from_logits)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    return ops.mean(elementwise_bce(y_true, y_pred, from_logits), axis=axis)
+    return mean_over(elementwise_bce(y_true, y_pred, from_logits), axis=axis)
 
 
 def weighted_binary_crossentropy(y_true, y_pred, pos_weight=1.0, from_logits=False, axis=-1):
@@ -118,7 +118,7 @@ def weighted_binary_crossentropy(y_true, y_pred, pos_weight=1.0, from_logits=Fal
     y_true, y_pred = prepare("weighted_binary_crossentropy", y_true, y_pred)
     check_binary_inputs("weighted_binary_crossentropy", y_true, y_pred, from_logits)
     w_pos = ops.convert_to_tensor(pos_weight, dtype=y_pred.dtype)
-    return ops.mean(_class_weighted_bce(y_true, y_pred, w_pos, 1.0, from_logits), axis=axis)
+    return mean_over(_class_weighted_bce(y_true, y_pred, w_pos, 1.0, from_logits), axis=axis)
 
 
 def balanced_binary_crossentropy(y_true, y_pred, beta=0.5, from_logits=False, axis=-1):
@@ -138,7 +138,7 @@ def balanced_binary_crossentropy(y_true, y_pred, beta=0.5, from_logits=False, ax
     y_true, y_pred = prepare("balanced_binary_crossentropy", y_true, y_pred)
     check_binary_inputs("balanced_binary_crossentropy", y_true, y_pred, from_logits)
     loss = _class_weighted_bce(y_true, y_pred, float(beta), 1.0 - float(beta), from_logits)
-    return ops.mean(loss, axis=axis)
+    return mean_over(loss, axis=axis)
 
 
 @register

@@ -24,7 +24,7 @@ import warnings
 
 from keras import ops
 
-from refs.classic.losses.base import Loss, epsilon_like, prepare, register
+from refs.classic.losses.base import Loss, epsilon_like, mean_over, prepare, register
 from refs.classic.losses.binary import check_binary_inputs, elementwise_bce
 from refs.classic.losses.validation import (
     check_bool,
@@ -142,7 +142,7 @@ def binary_focal_crossentropy(
     loss = modulating_factor(one_minus_pt, gamma) * ce
     if apply_class_balancing:
         loss = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * loss
-    return ops.mean(loss, axis=axis)
+    return mean_over(loss, axis=axis)
 
 
 def categorical_focal_crossentropy(

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from refs.classic.losses.base import Loss, prepare, register
+from refs.classic.losses.base import Loss, mean_over, prepare, register
 from refs.classic.losses.validation import check_values, concrete_sample
 
 
@@ -64,7 +64,7 @@ def hinge(y_true, y_pred):
         [0.35]
     """
     margin = _margin("hinge", y_true, y_pred)
-    return ops.mean(ops.relu(1.0 - margin), axis=-1)
+    return mean_over(ops.relu(1.0 - margin), axis=-1)
 
 
 def squared_hinge(y_true, y_pred):
@@ -76,7 +76,7 @@ def squared_hinge(y_true, y_pred):
         [0.245]
     """
     margin = _margin("squared_hinge", y_true, y_pred)
-    return ops.mean(ops.square(ops.relu(1.0 - margin)), axis=-1)
+    return mean_over(ops.square(ops.relu(1.0 - margin)), axis=-1)
 
 
 def logistic_loss(y_true, y_pred):
@@ -90,7 +90,7 @@ def logistic_loss(y_true, y_pred):
         [0.693147]
     """
     margin = _margin("logistic_loss", y_true, y_pred)
-    return ops.mean(ops.softplus(-margin), axis=-1)
+    return mean_over(ops.softplus(-margin), axis=-1)
 
 
 _LARGEST_FINITE = {"float16": 65504.0, "bfloat16": 3.3895e38, "float32": 3.4028e38}
@@ -117,7 +117,7 @@ def exponential_loss(y_true, y_pred):
     margin = _margin("exponential_loss", y_true, y_pred)
     c = _exp_tail_start(margin.dtype)
     excess = ops.relu(-margin - c)  # 0 where the exponential is exact
-    return ops.mean(ops.exp(-margin - excess) * (1.0 + excess), axis=-1)
+    return mean_over(ops.exp(-margin - excess) * (1.0 + excess), axis=-1)
 
 
 def categorical_hinge(y_true, y_pred):

@@ -11,7 +11,7 @@ import math
 
 from keras import ops
 
-from refs.classic.losses.base import Loss, epsilon_like, prepare, register
+from refs.classic.losses.base import Loss, epsilon_like, mean_over, prepare, register
 from refs.classic.losses.validation import check_positive, check_values
 
 
@@ -30,7 +30,7 @@ def mean_squared_error(y_true, y_pred):
         [0.5]
     """
     y_true, y_pred = _residual_inputs("mean_squared_error", y_true, y_pred)
-    return ops.mean(ops.square(y_pred - y_true), axis=-1)
+    return mean_over(ops.square(y_pred - y_true), axis=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
@@ -42,7 +42,7 @@ def mean_absolute_error(y_true, y_pred):
         [1.0]
     """
     y_true, y_pred = _residual_inputs("mean_absolute_error", y_true, y_pred)
-    return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+    return mean_over(ops.abs(y_pred - y_true), axis=-1)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
@@ -55,7 +55,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
     """
     y_true, y_pred = _residual_inputs("mean_absolute_percentage_error", y_true, y_pred)
     ratio = ops.abs((y_true - y_pred) / ops.maximum(ops.abs(y_true), epsilon_like(y_true)))
-    return 100.0 * ops.mean(ratio, axis=-1)
+    return 100.0 * mean_over(ratio, axis=-1)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
@@ -82,7 +82,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     eps = epsilon_like(y_pred)
     first_log = ops.log(ops.maximum(y_pred, eps) + 1.0)
     second_log = ops.log(ops.maximum(y_true, eps) + 1.0)
-    return ops.mean(ops.square(first_log - second_log), axis=-1)
+    return mean_over(ops.square(first_log - second_log), axis=-1)
 
 
 def huber(y_true, y_pred, delta=1.0):
@@ -106,7 +106,7 @@ def huber(y_true, y_pred, delta=1.0):
     half = ops.convert_to_tensor(0.5, dtype=y_pred.dtype)
     quadratic = half * ops.square(error)
     linear = delta * abs_error - half * ops.square(delta)
-    return ops.mean(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
+    return mean_over(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
 
 
 def log_cosh(y_true, y_pred):
@@ -122,7 +122,7 @@ def log_cosh(y_true, y_pred):
     y_true, y_pred = _residual_inputs("log_cosh", y_true, y_pred)
     error = y_pred - y_true
     log2 = ops.convert_to_tensor(math.log(2.0), dtype=y_pred.dtype)
-    return ops.mean(error + ops.softplus(-2.0 * error) - log2, axis=-1)
+    return mean_over(error + ops.softplus(-2.0 * error) - log2, axis=-1)
 
 
 def poisson(y_true, y_pred):
@@ -134,7 +134,7 @@ def poisson(y_true, y_pred):
         [1.0]
     """
     y_true, y_pred = _residual_inputs("poisson", y_true, y_pred, pred_range=(0.0, math.inf))
-    return ops.mean(y_pred - y_true * ops.log(y_pred + epsilon_like(y_pred)), axis=-1)
+    return mean_over(y_pred - y_true * ops.log(y_pred + epsilon_like(y_pred)), axis=-1)
 
 
 @register

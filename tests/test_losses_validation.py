@@ -1,0 +1,208 @@
+"""Guardrails: invalid hyperparameters and bad inputs fail loudly, naming what is wrong.
+
+Constructors (and the functions) reject invalid hyperparameters with a ValueError naming the
+argument, the valid range and the value. Inputs are checked at call time when they are eager
+(numpy, eager tensors); inside traced functions the checks are skipped by design, so compiled
+training steps pay nothing (see refs.classic.losses.validation).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import refs.classic.losses as L
+from refs.classic.losses import validation
+
+# ------------------------------------------------------------------ hyperparameters
+
+
+def test_check_unit_interval_names_argument_range_and_value():
+    with pytest.raises(ValueError, match=re.escape("alpha must be in [0, 1], got 4.0")):
+        validation.check_unit_interval("alpha", 4.0)
+    assert validation.check_unit_interval("alpha", 0.25) == 0.25
+    assert validation.check_unit_interval("alpha", [0.0, 1.0]) == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", [-1e-9, float("nan"), float("inf")])
+def test_check_non_negative_rejects_negative_and_non_finite(bad):
+    with pytest.raises(ValueError, match=r"gamma must be finite and >= 0, got"):
+        validation.check_non_negative("gamma", bad)
+    assert validation.check_non_negative("gamma", 0.0) == 0.0
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])
+def test_check_positive_rejects_zero_negative_nan(bad):
+    with pytest.raises(ValueError, match=r"delta must be finite and > 0, got"):
+        validation.check_positive("delta", bad)
+
+
+def test_hyperparameter_checks_skip_symbolic_values():
+    @tf.function
+    def traced(value):
+        return validation.check_positive("delta", value)
+
+    assert float(traced(tf.constant(-1.0))) == -1.0  # cannot be inspected while tracing
+
+
+@pytest.mark.parametrize(
+    ("make", "argument", "shown"),
+    [
+        (lambda: L.SigmoidFocalCrossEntropy(alpha=4.0), "alpha", "4.0"),
+        (lambda: L.SigmoidFocalCrossEntropy(alpha=-0.5), "alpha", "-0.5"),
+        (lambda: L.SigmoidFocalCrossEntropy(gamma=-1.0), "gamma", "-1.0"),
+        (lambda: L.BinaryFocalCrossentropy(alpha=1.5), "alpha", "1.5"),
+        (lambda: L.BinaryFocalCrossentropy(gamma=-2.0), "gamma", "-2.0"),
+        (lambda: L.CategoricalFocalCrossentropy(alpha=[0.2, 1.5]), "alpha", "[0.2, 1.5]"),
+        (lambda: L.CategoricalFocalCrossentropy(gamma=-0.1), "gamma", "-0.1"),
+        (lambda: L.Huber(delta=0.0), "delta", "0.0"),
+        (lambda: L.Huber(delta=-1.0), "delta", "-1.0"),
+        (lambda: L.BinaryCrossentropy(label_smoothing=1.5), "label_smoothing", "1.5"),
+        (lambda: L.CategoricalCrossentropy(label_smoothing=-0.1), "label_smoothing", "-0.1"),
+        (lambda: L.WeightedBinaryCrossentropy(pos_weight=0.0), "pos_weight", "0.0"),
+        (lambda: L.BalancedBinaryCrossentropy(beta=1.2), "beta", "1.2"),
+        (lambda: L.BinaryCrossentropy(from_logits="yes"), "from_logits", "'yes'"),
+    ],
+)
+def test_constructors_reject_invalid_hyperparameters(make, argument, shown):
+    with pytest.raises(ValueError) as err:
+        make()
+    message = str(err.value)
+    assert message.startswith(argument + " must be"), message
+    assert shown in message
+
+
+def test_constructor_rejects_unknown_reduction():
+    with pytest.raises(ValueError, match="reduction"):
+        L.Huber(reduction="average")
+
+
+def test_functions_validate_hyperparameters_too():
+    y, x = np.ones((2, 3)), np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\], got 4.0"):
+        L.sigmoid_focal_crossentropy(y, x, alpha=4.0, from_logits=True)
+    with pytest.raises(ValueError, match=r"delta must be finite and > 0"):
+        L.huber(y, x, delta=-1.0)
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]"):
+        L.binary_crossentropy(y, x, label_smoothing=2.0)
+
+
+def test_focal_alpha_above_one_explains_the_negative_weight():
+    with pytest.raises(ValueError, match=r"1 - alpha would be -3.*strict=False"):
+        L.SigmoidFocalCrossEntropy(alpha=4.0)
+
+
+def test_strict_false_reproduces_the_tutorial_alpha_4_with_a_warning():
+    with pytest.warns(UserWarning, match="1 - alpha = -3"):
+        loss = L.SigmoidFocalCrossEntropy(alpha=4.0, from_logits=True, strict=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = float(loss([[0.0]], [[0.0]])[0])
+    # A negative at p = 0.5: (1 - 4) * 0.5^2 * log 2 < 0 -- misclassifying it lowers the loss.
+    assert value == pytest.approx(-3 * 0.25 * np.log(2), rel=1e-6)
+    assert loss.get_config()["strict"] is False
+
+
+# ------------------------------------------------------------------ inputs at call time
+
+
+def test_binary_labels_outside_unit_interval_are_rejected():
+    with pytest.raises(ValueError, match=r"binary_crossentropy: y_true must be in \[0, 1\]"):
+        L.binary_crossentropy([[-1.0], [1.0]], [[0.2], [0.7]])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        L.binary_crossentropy,
+        L.weighted_binary_crossentropy,
+        L.balanced_binary_crossentropy,
+        L.sigmoid_focal_crossentropy,
+        L.binary_focal_crossentropy,
+        L.categorical_crossentropy,
+        L.sparse_categorical_crossentropy,
+        L.categorical_focal_crossentropy,
+    ],
+)
+def test_logits_given_where_probabilities_are_expected_suggest_from_logits(fn):
+    logits = np.array([[2.5, -1.0], [0.3, -4.0]])
+    y = np.array([0, 1]) if fn is L.sparse_categorical_crossentropy else np.eye(2)
+    with pytest.raises(ValueError, match=r"y_pred must be in \[0, 1\].*from_logits=True"):
+        fn(y, logits)
+    fn(y, logits, from_logits=True)  # the fix works
+
+
+def test_nan_in_inputs_is_reported():
+    with pytest.raises(ValueError, match="huber: y_pred contains NaN"):
+        L.huber([[1.0, 2.0]], [[np.nan, 2.0]])
+    with pytest.raises(ValueError, match="mean_squared_error: y_true contains NaN"):
+        L.MeanSquaredError()(np.array([[np.nan]]), np.array([[1.0]]))
+
+
+def test_shape_mismatch_is_rejected_instead_of_broadcast():
+    with pytest.raises(ValueError, match=r"same shape, got y_true \(4,\) and y_pred \(4, 3\)"):
+        L.mean_squared_error(np.zeros(4), np.zeros((4, 3)))
+    # (N,) against (N, 1) is the usual Keras situation and is aligned, not rejected.
+    assert L.mean_squared_error(np.zeros(4), np.ones((4, 1))).shape == (4,)
+
+
+@pytest.mark.parametrize(("label", "pattern"), [(3, r"\[0, 2\]"), (-1, r"\[0, 2\]")])
+def test_sparse_labels_out_of_range_are_rejected(label, pattern):
+    with pytest.raises(ValueError, match="y_true must be in " + pattern):
+        L.sparse_categorical_crossentropy(np.array([0, label]), np.zeros((2, 3)), from_logits=True)
+
+
+def test_sparse_non_integer_labels_are_rejected():
+    with pytest.raises(ValueError, match="integer class indices"):
+        L.sparse_categorical_crossentropy(np.array([0.5, 1.0]), np.zeros((2, 3)), from_logits=True)
+
+
+def test_one_hot_targets_given_to_the_sparse_loss_are_rejected():
+    with pytest.raises(ValueError, match="looks one-hot"):
+        L.SparseCategoricalCrossentropy(from_logits=True)(np.eye(3), np.zeros((3, 3)))
+
+
+def test_single_class_softmax_is_rejected_by_categorical_crossentropy():
+    with pytest.raises(ValueError, match="single class.*binary_crossentropy"):
+        L.categorical_crossentropy(np.ones((4, 1)), np.ones((4, 1)))
+
+
+def test_hinge_labels_mixing_zero_and_minus_one_are_rejected():
+    with pytest.raises(ValueError, match=r"hinge: y_true must be in \{-1, 1\}"):
+        L.hinge(np.array([[-1.0, 0.0, 1.0]]), np.zeros((1, 3)))
+
+
+def test_msle_rejects_standardized_negative_targets():
+    with pytest.raises(ValueError, match="standardized"):
+        L.mean_squared_logarithmic_error(np.array([[-0.5, 1.0]]), np.array([[0.1, 0.2]]))
+
+
+def test_checks_are_skipped_inside_traced_and_xla_functions():
+    """Inside tf.function (as in model.fit) the inputs are symbolic: no check, no cost."""
+    loss = L.BinaryCrossentropy()
+
+    @tf.function(jit_compile=True)
+    def compiled(y, p):
+        return loss(y, p)
+
+    out = compiled(tf.constant([[1.0]]), tf.constant([[3.0]]))  # logits, wrongly
+    assert np.isfinite(out.numpy())
+    with pytest.raises(ValueError, match="from_logits=True"):
+        loss(tf.constant([[1.0]]), tf.constant([[3.0]]))  # the same call, eager
+
+
+def test_input_checks_can_be_switched_off_and_made_exhaustive():
+    y = np.zeros((1, 70_000))
+    p = np.full((1, 70_000), 0.5)
+    p[0, -1] = np.nan  # beyond the default sample of 65,536 leading elements
+    L.binary_crossentropy(y, p)  # not seen: the checks look at a bounded sample
+    with validation.input_checks(max_elements=None):
+        with pytest.raises(ValueError, match="NaN"):
+            L.binary_crossentropy(y, p)
+    with validation.input_checks(enabled=False):
+        L.binary_crossentropy([[2.0]], [[7.0]])  # nothing checked
+    assert validation.input_checks_enabled()
