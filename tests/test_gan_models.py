@@ -117,3 +117,18 @@ def test_compile_rejects_non_callable_losses():
     gan = GAN(build_generator("lean", latent_dim=8, width=4), build_discriminator("lean", width=4))
     with pytest.raises(TypeError, match="callables"):
         gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), "bce", None)
+
+
+def test_mixed_precision_wraps_optimizers_and_trains():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        gan = _tiny_gan()
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert gan.generator.layers[1].compute_dtype == "float16"
+        images = np.random.default_rng(2).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+        history = gan.fit(gan_dataset(images, 16), epochs=1, steps_per_epoch=2, verbose=0,
+                          shuffle=False)
+        assert all(np.isfinite(v[-1]) for v in history.history.values())
+        assert gan.generator.output.dtype == "float32"   # images and logits stay float32
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
