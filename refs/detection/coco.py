@@ -81,7 +81,8 @@ def coco_evaluate(ground_truth: dict, results: list[dict]) -> dict:
     Returns:
         ``{"mAP": AP@[.5:.95], "mAP50": AP@.5, "mAP75": AP@.75, "mAP_small", "mAP_medium",
         "mAP_large", "AR100", "per_class_AP": {category name: AP@[.5:.95]}}``; an AP that COCO
-        cannot define (no ground truth) is ``nan``. No detection at all gives 0, not an error.
+        cannot define (no ground truth of that class or size) is ``None`` (JSON ``null``). No
+        detection at all gives 0, not an error.
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -100,14 +101,14 @@ def coco_evaluate(ground_truth: dict, results: list[dict]) -> dict:
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
-    s = [float(v) if v >= 0 else float("nan") for v in ev.stats]
+    s = [float(v) if v >= 0 else None for v in ev.stats]
     # precision: [T iou thresholds, R recall points, K classes, A areas, M max dets]
     precision = ev.eval["precision"][:, :, :, 0, -1]
     per_class = {}
     for k, cat in enumerate(ev.params.catIds):
         p = precision[:, :, k]
         p = p[p > -1]
-        per_class[names[cat]] = float(p.mean()) if p.size else float("nan")
+        per_class[names[cat]] = float(p.mean()) if p.size else None
     return {"mAP": s[0], "mAP50": s[1], "mAP75": s[2], "mAP_small": s[3], "mAP_medium": s[4],
             "mAP_large": s[5], "AR100": s[8], "per_class_AP": per_class}
 

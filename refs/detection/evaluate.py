@@ -55,14 +55,17 @@ def evaluate_run(run_dir, num_images: int | None = None, score_threshold: float 
 
 def format_metrics(metrics: dict) -> str:
     """The metrics as a small text table."""
+    def show(v):
+        return "n/a" if v is None else f"{v:.4f}"
+
     lines = [
         f"COCO box metrics on {metrics.get('num_images', '?')} {metrics.get('split', '')} images",
-        f"  mAP@[.5:.95]  {metrics['mAP']:.4f}",
-        f"  mAP@.5        {metrics['mAP50']:.4f}",
-        f"  mAP@.75       {metrics['mAP75']:.4f}",
+        f"  mAP@[.5:.95]  {show(metrics['mAP'])}",
+        f"  mAP@.5        {show(metrics['mAP50'])}",
+        f"  mAP@.75       {show(metrics['mAP75'])}",
         "  per-class AP@[.5:.95]:",
     ]
-    lines += [f"    {name:>10}  {ap:.4f}" for name, ap in metrics["per_class_AP"].items()]
+    lines += [f"    {name:>10}  {show(ap)}" for name, ap in metrics["per_class_AP"].items()]
     return "\n".join(lines)
 
 

@@ -193,10 +193,10 @@ def _make_monitor(run, network, anchor_generator, val, class_names, manager, con
                                               config.score_threshold)
             step = epoch + 1
             lr = _current_lr(self.model.optimizer)
-            scalars = {"val/mAP": metrics["mAP"], "val/mAP50": metrics["mAP50"],
-                       "val/mAP75": metrics["mAP75"], "lr": lr}
+            scalars = {"val/mAP": _num(metrics["mAP"]), "val/mAP50": _num(metrics["mAP50"]),
+                       "val/mAP75": _num(metrics["mAP75"]), "lr": lr}
             run.log_scalars(scalars, step=step, kind="eval", epoch=step, prefix="epoch/")
-            logs.update({"val_mAP": metrics["mAP"], "val_mAP50": metrics["mAP50"]})
+            logs.update({"val_mAP": scalars["val/mAP"], "val_mAP50": scalars["val/mAP50"]})
             k = min(config.draw_images, len(val))
             if k:
                 pictures = [draw_boxes(val.images[i], dets[i]["boxes"], dets[i]["classes"],
@@ -221,6 +221,11 @@ def _make_monitor(run, network, anchor_generator, val, class_names, manager, con
             run.flush()
 
     return DetectionMonitor()
+
+
+def _num(value) -> float:
+    """A metric for logging: ``None`` (undefined) becomes NaN."""
+    return float("nan") if value is None else float(value)
 
 
 def _current_lr(optimizer) -> float:
