@@ -174,16 +174,19 @@ def test_xla_compiled_call_matches_eager(cls, kwargs, kind):
     np.testing.assert_allclose(grad.numpy(), eager_grad, rtol=1e-4, atol=1e-5)
 
 
-def _train_jit_model(cases):
-    """One model, one output head per loss case, compiled once with jit_compile=True."""
+def multi_head_model(cases):
+    """(uncompiled model, x, targets, losses): one Dense head per loss case on shared input.
+
+    Heads get the activation their loss expects (softmax / sigmoid / softplus).
+    """
     import keras
 
     x = RNG.normal(size=(N, 3)).astype(np.float32)
     inp = keras.Input((3,))
     outputs, targets, losses = [], [], []
-    for cls, kwargs, kind in cases:
+    for i, (cls, kwargs, kind) in enumerate(cases):
         y_true, _ = inputs(kind, 3.0)
-        out = keras.layers.Dense(C)(inp)
+        out = keras.layers.Dense(C, name=f"head{i}")(inp)
         if kind in ("categorical_probs", "sparse_probs"):
             out = keras.layers.Softmax()(out)
         elif kind == "binary_probs":
@@ -192,8 +195,13 @@ def _train_jit_model(cases):
             out = keras.layers.Activation("softplus")(out)
         outputs.append(out)
         targets.append(y_true)
-        losses.append(cls(**kwargs))
-    model = keras.Model(inp, outputs)
+        losses.append(cls(**kwargs, name=f"loss{i}"))
+    return keras.Model(inp, outputs), x, targets, losses
+
+
+def _train_jit_model(cases):
+    """All heads compiled once with jit_compile=True; every per-output loss stays finite."""
+    model, x, targets, losses = multi_head_model(cases)
     model.compile(optimizer="sgd", loss=losses, jit_compile=True)
     history = model.fit(x, targets, epochs=2, batch_size=N, verbose=0)
     per_output = [k for k in history.history if k.endswith("_loss")]

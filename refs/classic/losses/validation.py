@@ -220,15 +220,14 @@ def check_values(
             if not np.all(values == np.round(values)):
                 raise ValueError(
                     f"{loss}: y_true must hold integer class indices, got non-integer values "
-                    f"({_describe(values)}); {hint}".rstrip("; ")
+                    f"({_describe(values)})" + (f"; {hint}" if hint else "")
                 )
         if bounds is not None:
             lo, hi = bounds
             if values.min() < lo or values.max() > hi:
-                interval = f"[{lo:g}, {hi:g}]" if not integer_labels else f"[{lo:g}, {hi:g}]"
                 raise ValueError(
-                    f"{loss}: {arg} must be in {interval}, got values with {_describe(values)}"
-                    + (f"; {hint}" if hint else "")
+                    f"{loss}: {arg} must be in [{lo:g}, {hi:g}], got values with "
+                    f"{_describe(values)}" + (f"; {hint}" if hint else "")
                 )
 
 
