@@ -230,3 +230,12 @@ def test_default_network_learns_to_detect_digits(tmp_path, mnist_path):
     results = train.train(config)
     assert results["test"]["mAP50"] > 0.4
     assert results["test"]["mAP"] > 0.2
+
+
+@pytest.mark.slow
+def test_train_runs_under_mirrored_strategy(tmp_path, mnist_path):
+    config = train.TrainConfig(**TINY, run_dir=str(tmp_path / "m"), data=str(mnist_path),
+                               steps_per_epoch=2, verbose=0, final_eval=False,
+                               strategy="mirrored")
+    results = train.train(config)
+    assert results["epochs"] == 1 and results["steps"] == 2

@@ -211,3 +211,16 @@ def test_decode_predictions_recovers_boxes_and_classes():
     order = np.argsort(dets["boxes"][0, :n, 0])
     np.testing.assert_allclose(dets["boxes"][0, :n][order], boxes, atol=1e-2)
     assert sorted(dets["classes"][0, :n].tolist()) == [3, 8]
+
+
+def test_draw_boxes_colours_and_threshold():
+    from refs.detection.draw import PRED_COLOUR, TRUE_COLOUR, draw_boxes
+
+    image = np.zeros((20, 30), np.float32)
+    out = draw_boxes(image, [[2, 2, 10, 10], [15, 5, 25, 15]], [1, 2], [0.9, 0.1],
+                     true_boxes=[[1, 12, 8, 18]], min_score=0.5)
+    assert out.shape == (20, 30, 3) and out.dtype == np.uint8
+    assert tuple(out[12, 1]) == TRUE_COLOUR
+    assert tuple(out[2, 5]) == PRED_COLOUR  # top edge of the kept box
+    assert tuple(out[5, 20]) != PRED_COLOUR  # the low-score box is not drawn
+    assert draw_boxes(image, scale=2).shape == (40, 60, 3)

@@ -15,9 +15,10 @@ PRED_COLOUR = (255, 60, 60)
 
 
 def draw_boxes(image, boxes=(), classes=(), scores=None, true_boxes=(), names=None,
-               scale: int = 1) -> np.ndarray:
+               scale: int = 1, min_score: float = 0.0) -> np.ndarray:
     """An ``(H*scale, W*scale, 3)`` uint8 picture of ``image`` ((H, W), (H, W, 1) or
-    (H, W, 3); uint8 or float in [0, 1]) with boxes ``[x_min, y_min, x_max, y_max]``."""
+    (H, W, 3); uint8 or float in [0, 1]) with boxes ``[x_min, y_min, x_max, y_max]``;
+    predictions scoring below ``min_score`` are not drawn."""
     arr = np.asarray(image)
     if arr.dtype != np.uint8:
         arr = np.clip(np.asarray(arr, np.float32) * 255.0, 0, 255).astype(np.uint8)
@@ -31,6 +32,8 @@ def draw_boxes(image, boxes=(), classes=(), scores=None, true_boxes=(), names=No
         pen.rectangle([float(v) * scale for v in box], outline=TRUE_COLOUR)
     scores = [None] * len(boxes) if scores is None else list(scores)
     for box, cls, score in zip(np.asarray(boxes, np.float32).reshape(-1, 4), classes, scores):
+        if score is not None and score < min_score:
+            continue
         x0, y0, x1, y1 = (float(v) * scale for v in box)
         pen.rectangle([x0, y0, x1, y1], outline=PRED_COLOUR)
         text = str(names[int(cls)]) if names is not None else str(int(cls))

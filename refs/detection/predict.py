@@ -31,12 +31,14 @@ DEFAULT_MAX_PIXELS = 2048 * 2048
 
 
 def predict_folder(run_dir, images_dir, out=None, draw_dir=None, score_threshold=None,
-                   max_pixels: int = DEFAULT_MAX_PIXELS, network=None):
+                   max_pixels: int = DEFAULT_MAX_PIXELS, network=None,
+                   draw_threshold: float = 0.3):
     """Run the detector of ``run_dir`` on every ``*.png`` in ``images_dir``.
 
     Returns:
         ``(results, skipped)``: the COCO results list (also written to ``out`` when given) and
-        ``[(file name, reason), ...]`` for the files that were not used.
+        ``[(file name, reason), ...]`` for the files that were not used. The drawings show
+        the detections scoring at least ``draw_threshold``.
     """
     from refs.detection.coco import read_image, results_json
     from refs.detection.detector import detect, load_trained
@@ -81,7 +83,8 @@ def predict_folder(run_dir, images_dir, out=None, draw_dir=None, score_threshold
 
         Path(draw_dir).mkdir(parents=True, exist_ok=True)
         for path, image, det in zip(used, images, dets):
-            picture = draw_boxes(image, det["boxes"], det["classes"], det["scores"], names=names)
+            picture = draw_boxes(image, det["boxes"], det["classes"], det["scores"], names=names,
+                                 min_score=draw_threshold)
             Image.fromarray(picture).save(Path(draw_dir) / path.name)
     return results, skipped
 
@@ -104,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--draw", default=None, help="also write the images with boxes here")
     parser.add_argument("--score-threshold", type=unit_float, default=None,
                         help="drop detections below this score (default: the run's)")
+    parser.add_argument("--draw-threshold", type=unit_float, default=0.3,
+                        help="draw only detections scoring at least this")
     parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
                         help="skip images with more pixels than this")
     return parser
@@ -112,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     results, skipped = predict_folder(args.run_dir, args.images, args.out, args.draw,
-                                      args.score_threshold, args.max_pixels)
+                                      args.score_threshold, args.max_pixels,
+                                      draw_threshold=args.draw_threshold)
     for name, why in skipped:
         print(f"skipped {name}: {why}", file=sys.stderr)
     images = len({r["image_id"] for r in results})

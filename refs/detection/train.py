@@ -73,7 +73,7 @@ class TrainConfig:
     delta: float = 1.0
     box_weight: float = 1.0
     # optimisation
-    epochs: int = 8
+    epochs: int = 7
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -88,6 +88,7 @@ class TrainConfig:
     score_threshold: float = 0.05
     log_every: int = 20
     draw_images: int = 8
+    draw_threshold: float = 0.3
     final_eval: bool = True
     run_dir: str | None = None
     name: str | None = None
@@ -181,6 +182,7 @@ def _make_monitor(run, network, anchor_generator, val, class_names, manager, con
                 run.log_scalars({"lr": _current_lr(self.model.optimizer)}, step=state["step"],
                                 kind="step", prefix="step/")
             if config.max_minutes and _elapsed(state) > 60 * config.max_minutes:
+                state["time_capped"] = True
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
@@ -200,7 +202,8 @@ def _make_monitor(run, network, anchor_generator, val, class_names, manager, con
             k = min(config.draw_images, len(val))
             if k:
                 pictures = [draw_boxes(val.images[i], dets[i]["boxes"], dets[i]["classes"],
-                                       dets[i]["scores"], val.objects(i)[0], class_names, 2)
+                                       dets[i]["scores"], val.objects(i)[0], class_names, 2,
+                                       min_score=config.draw_threshold)
                             for i in range(k)]
                 run.log_image_grid("val/detections", np.stack(pictures), step=step,
                                    ncols=min(4, k))
@@ -291,7 +294,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
         detector.compile(optimizer=optimizer)
         optimizer.build(detector.trainable_variables)
 
-    state: dict[str, Any] = {"epoch": 0, "step": 0, "time_before": 0.0, "diverged": False}
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "time_before": 0.0, "diverged": False,
+                             "time_capped": False}
     if manager.latest() is not None:
         groups, meta = manager.read(manager.latest())
         _check_resumable(meta.get("config", {}), hparams, run.path)
@@ -318,6 +322,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     results: dict[str, Any] = {
         "run_dir": str(run.path), "epochs": state["epoch"], "steps": state["step"],
         "train_time_s": round(_elapsed(state), 1), "val": state.get("val"),
+        "stopped_by_max_minutes": state["time_capped"],
     }
     if config.final_eval and not config.coco:
         from refs.detection.evaluate import evaluate_run
