@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -41,8 +42,13 @@ def main() -> None:
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
     curve = [{"epoch": r["epoch"], "val_mAP": r["val/mAP"], "val_mAP50": r["val/mAP50"],
               "wall_time": r["wall_time"]} for r in read_metrics(run_dir, "eval")]
+    hparams = read_config(run_dir)["hparams"]
+    planned = hparams["epochs"] * math.ceil(hparams["train_images"] / hparams["batch_size"])
     doc = {
-        "run_dir": str(run_dir), "hparams": read_config(run_dir)["hparams"],
+        "run_dir": str(run_dir), "hparams": hparams,
+        "steps": results["steps"], "planned_steps": planned,
+        "stopped_by_max_minutes": results.get("stopped_by_max_minutes",
+                                              results["steps"] < planned),
         "train_time_s": results["train_time_s"], "epochs": results["epochs"],
         "test": evaluation, "val_curve": curve, "machine": machine(),
         "target": {"mAP50": 0.95, "mAP": 0.75, "minutes": 20},

@@ -48,10 +48,18 @@ def quality_section() -> str:
     ok50 = "met" if t["mAP50"] >= 0.95 else "not met"
     ok = "met" if t["mAP"] >= 0.75 else "not met"
     minutes = q["train_time_s"] / 60
+    hp = q["hparams"]
+    cut = ""
+    if q.get("stopped_by_max_minutes"):
+        cut = (f" The run was started with `--max-minutes 20` and stopped by it after "
+               f"{q['steps']} of its {q['planned_steps']} planned steps ({hp['epochs']}-epoch "
+               "schedule).")
     lines = [
-        f"Default run (`python -m refs.detection.train`), {q['epochs']} epochs, "
-        f"{q['hparams']['train_images']} training canvases, trained in **{minutes:.1f} min** on "
-        f"{_machine(q['machine'])}. Test set: {t['num_images']} canvases of MNIST test digits.",
+        f"Run `{q['run_dir']}`: {hp['train_images']} training canvases, batch "
+        f"{hp['batch_size']}, AdamW with cosine decay, focal loss (gamma {hp['gamma']:g}, alpha "
+        f"{hp['alpha']:g}), trained in **{minutes:.1f} min** on {_machine(q['machine'])}.{cut} "
+        f"Test set: {t['num_images']} canvases of MNIST test digits "
+        "(`python -m refs.detection.evaluate RUN_DIR`).",
         "",
         "| metric | ours | target |",
         "|---|---|---|",
@@ -66,6 +74,11 @@ def quality_section() -> str:
         "",
         "Validation mAP by epoch: " + ", ".join(f"{c['epoch']}: {c['val_mAP']:.3f}"
                                                 for c in q["val_curve"]),
+        "",
+        "![validation canvases: true boxes green, predictions (score >= 0.3) red]"
+        "(figures/detection_val_detections.png)",
+        "",
+        "![learning curves](figures/detection_learning_curves.png)",
     ]
     return "\n".join(lines) + "\n"
 
