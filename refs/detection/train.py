@@ -313,7 +313,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     ]
     if state["epoch"] < config.epochs:
         detector.fit(ds, epochs=config.epochs, initial_epoch=state["epoch"],
-                     steps_per_epoch=steps, callbacks=callbacks, verbose=config.verbose)
+                     steps_per_epoch=steps, callbacks=callbacks, verbose=config.verbose,
+                     shuffle=False)  # the tf.data pipeline shuffles
     if state["diverged"]:
         run.log_hparams(_flat_hparams(hparams), {"diverged": 1.0})
         run.close()
