@@ -17,6 +17,18 @@ from collections.abc import Callable, Sequence
 from refs.errors import RefsError, UsageError
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` only where it informs: not for None, flags, or help that already
+    states its default."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or action.default is None or isinstance(action.default, bool)
+                or action.default is argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """An ``argparse`` parser whose errors are one line and exit with code 2."""
 
@@ -56,7 +68,7 @@ def make_parser(
 ) -> ArgumentParser:
     """A parser with the flags every trainer shares; add the area's own flags to it."""
     parser = ArgumentParser(
-        prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+        prog=prog, description=description, formatter_class=HelpFormatter
     )
     common = parser.add_argument_group("common options")
     common.add_argument("--run-dir", default=None,
