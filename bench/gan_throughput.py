@@ -10,9 +10,9 @@ Both in one process, on the same data:
   (stateless shuffle, prefetch) and the step compiled with XLA (and, for reference, without).
 
 Each variant is warmed up (tracing/compiling), then timed over ``--steps`` steps, ``--repeats``
-times; the median images/s is reported, with the achieved GFLOP/s from an analytic count of the
-convolution and dense multiply-adds (training step ~ 3x forward for G, D on real + fake, and the
-generator's extra backward pass through D) against the peak of ``--peak-gflops``.
+times, the variants interleaved; the median images/s is reported, with the achieved GFLOP/s
+from an analytic count of the convolution and dense multiply-adds (training step ~ 3x forward
+for G, D on real + fake, and the generator's extra backward pass through D) against the peak.
 
 Run (under the shared lock)::
 
@@ -114,14 +114,11 @@ def ours_runner(x, jit: bool, arch: str = "tutorial"):
     return run, generator, discriminator
 
 
-def measure(run, steps: int, repeats: int) -> list[float]:
-    run(3)  # trace / compile / fill the pipeline
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run(steps)
-        rates.append(steps * BATCH / (time.perf_counter() - t0))
-    return rates
+def time_steps(run, steps: int) -> float:
+    """Images per second of ``steps`` training steps."""
+    t0 = time.perf_counter()
+    run(steps)
+    return steps * BATCH / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -145,16 +142,24 @@ def main() -> None:
     if args.lean:
         variants += [("refs.gan lean, XLA", lambda: ours_runner(x, True, "lean")),
                      ("refs.gan lean, no XLA", lambda: ours_runner(x, False, "lean"))]
+    # Build and warm every variant first, then interleave the timed repeats (round robin), so
+    # that load from other processes on a shared machine hits every variant alike.
+    runners = {}
     for name, factory in variants:
         keras.utils.set_random_seed(0)
         run, g, d = factory()
-        rates = measure(run, args.steps, args.repeats)
-        flops = train_flops_per_image(g, d)
-        med = statistics.median(rates)
-        results[name] = {"images_per_s": rates, "median_images_per_s": med,
+        run(3)  # trace / compile / fill the pipeline
+        runners[name] = (run, train_flops_per_image(g, d))
+    rates = {name: [] for name in runners}
+    for _ in range(args.repeats):
+        for name, (run, _) in runners.items():
+            rates[name].append(time_steps(run, args.steps))
+    for name, (_, flops) in runners.items():
+        med = statistics.median(rates[name])
+        results[name] = {"images_per_s": rates[name], "median_images_per_s": med,
                          "gflops_per_s": med * flops / 1e9, "flops_per_image": flops}
         print(f"{name:28s} median {med:7.1f} img/s  ({med * flops / 1e9:5.1f} GFLOP/s)  "
-              f"runs {[round(r, 1) for r in rates]}", flush=True)
+              f"runs {[round(r, 1) for r in rates[name]]}", flush=True)
     base = results["baseline (tutorial loop)"]["median_images_per_s"]
     doc = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

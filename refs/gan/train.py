@@ -52,7 +52,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     seed: int = 0
     deterministic: bool = False
-    jit: bool | None = None  # None: XLA on a GPU, off on a CPU (measured slower there)
+    jit: bool | None = None  # None: default_jit(arch)
     mixed_precision: bool = False
     strategy: str = "default"
     fid_samples: int = 10000
@@ -68,6 +68,15 @@ class TrainConfig:
     def hparams(self) -> dict[str, Any]:
         skip = ("run_dir", "name", "data", "resume", "verbose", "max_minutes")
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+def default_jit(arch: str) -> bool:
+    """XLA where it was measured faster (bench/gan_throughput.py): always on a GPU; on a CPU
+    for the lean networks (about 2x) but not for the tutorial's (XLA's CPU convolutions lose to
+    oneDNN's on its large 5x5 layers)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU")) or arch == "lean"
 
 
 def _latest_run(root: Path = Path("runs") / AREA) -> Path:
@@ -109,9 +118,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     config = dataclasses.replace(config)
     if config.jit is None:
-        import tensorflow as tf
-
-        config.jit = bool(tf.config.list_physical_devices("GPU"))
+        config.jit = default_jit(config.arch)
     config.width = config.width or DEFAULTS[config.arch]["width"]
     config.latent_dim = config.latent_dim or DEFAULTS[config.arch]["latent_dim"]
     seed_everything(config.seed, deterministic=config.deterministic)
@@ -264,8 +271,8 @@ def build_parser():
     g.add_argument("--strategy", choices=STRATEGIES, default="default",
                    help="tf.distribute strategy (multi-worker reads TF_CONFIG)")
     g.add_argument("--jit", dest="jit", action="store_true", default=None,
-                   help="compile the train step with XLA (default: on a GPU only; on these "
-                        "CPUs XLA's convolutions are slower than oneDNN's)")
+                   help="compile the train step with XLA (default: where measured faster: "
+                        "GPU, or --arch lean on CPU)")
     g.add_argument("--no-jit", dest="jit", action="store_false",
                    help="do not compile the train step with XLA")
     g.add_argument("--mixed-precision", action="store_true",
