@@ -100,6 +100,28 @@ def plot_fid_vs_time(runs: dict, floor: dict, out: Path) -> None:
     plt.close(fig)
 
 
+def plot_saturation(ns, mm, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for label, run in (("non-saturating", ns), ("minimax (saturating)", mm)):
+        steps = [r for r in run["steps"] if "g_grad_norm" in r]
+        axes[0].plot([r["step"] for r in steps], [r["g_grad_norm"] for r in steps], label=label)
+        axes[1].plot([r["step"] for r in steps], [r["d_fake"] for r in steps], label=label)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("generator gradient norm")
+    axes[1].set_ylabel("mean D(G(z))")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.legend()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
 def _mean(values):
     return sum(values) / len(values) if values else float("nan")
 
@@ -141,6 +163,7 @@ def main() -> None:
     p.add_argument("--date", required=True, help="date of the measurements")
     p.add_argument("--machine", default="2-core AMD EPYC VM (AVX2), shared: other jobs ran")
     p.add_argument("--notes", default="")
+    p.add_argument("--docs", default=str(ROOT / "docs"), help="folder holding the two files")
     args = p.parse_args()
     floor = floor_metrics()
     default, tutorial, minimax = map(load_run, (args.default, args.tutorial, args.minimax))
@@ -178,17 +201,19 @@ def main() -> None:
                          + (f"; peak RSS {rss:.0f} MB." if rss else "."))
         bench += ["", quality_table(runs, floor), "",
                   "![FID vs time](figures/gan_fid_vs_time.png)", ""]
-        plot_fid_vs_time(runs, floor, ROOT / "docs" / "figures" / "gan_fid_vs_time.png")
-    replace_section(ROOT / "docs" / "benchmarks.md", "\n".join(bench))
+        plot_fid_vs_time(runs, floor, Path(args.docs) / "figures" / "gan_fid_vs_time.png")
+    replace_section(Path(args.docs) / "benchmarks.md", "\n".join(bench))
 
     if default and minimax:
         results = [f"### Saturation of the minimax generator loss ({args.date})", "",
                    f"Same seed and settings ({describe(default)}), generator loss "
                    "`-log D(G(z))` (non-saturating) vs `log(1 - D(G(z)))` (minimax). FID on "
-                   "10,000 samples vs the MNIST test set (floor "
-                   f"{floor['fid']:.3f}). {args.notes}".strip(), "",
-                   saturation_section(default, minimax)]
-        replace_section(ROOT / "docs" / "results.md", "\n".join(results))
+                   f"{default['config']['hparams']['fid_samples']:,} samples vs the MNIST test "
+                   f"set (floor at 10,000: {floor['fid']:.3f}). {args.notes}".strip(), "",
+                   saturation_section(default, minimax), "",
+                   "![generator gradient norm](figures/gan_saturation.png)"]
+        plot_saturation(default, minimax, Path(args.docs) / "figures" / "gan_saturation.png")
+        replace_section(Path(args.docs) / "results.md", "\n".join(results))
 
 
 if __name__ == "__main__":
