@@ -111,7 +111,7 @@ def weighted_binary_crossentropy(y_true, y_pred, pos_weight=1.0, from_logits=Fal
     Example::
 
         >>> weighted_binary_crossentropy([[1.0, 0.0]], [[0.5, 0.5]], pos_weight=3.0)
-        [2.772589]   # (3 log 2 + log 2) / 2
+        [1.386294]   # (3 log 2 + log 2) / 2
     """
     check_bool("from_logits", from_logits)
     check_positive("pos_weight", pos_weight)
