@@ -119,3 +119,16 @@ def test_classifier_input_scaling():
     assert scaled.shape == (1, 28, 28, 1) and scaled.min() == -1.0 and scaled.max() == 1.0
     with pytest.raises(ValueError, match="28, 28"):
         classifier._to_input(np.zeros((2, 32, 32)))
+
+
+def test_standardise_floors_the_scale_of_near_constant_dimensions():
+    """A unit (almost) never active in the reference must not blow up when samples use it."""
+    ref = np.c_[RNG.normal(0, 1, size=(1000, 3)), np.r_[np.zeros(999), 1e-6]]
+    gen = np.c_[RNG.normal(0, 1, size=(1000, 3)), RNG.uniform(0, 1, 1000)]
+    z = standardise(gen, ref)
+    assert np.abs(z).max() < 100
+    kid, _ = kernel_inception_distance(z, standardise(ref, ref), subsets=3, subset_size=500)
+    raw = standardise(gen, ref, min_scale=0.0)   # divided by ~3e-8
+    kid_raw, _ = kernel_inception_distance(raw, standardise(ref, ref, min_scale=0.0),
+                                           subsets=3, subset_size=500)
+    assert 0 < kid < 1e4 and kid_raw > 1e10

@@ -19,7 +19,7 @@ from refs.utils.checkpoint import CheckpointManager
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_FLAGS = ["--width", "4", "--latent-dim", "8", "--batch-size", "16", "--steps-per-epoch",
-              "4", "--fid-samples", "0", "--verbose", "0", "--log-every", "0"]
+              "4", "--fid-samples", "0", "--verbose", "0", "--log-every", "0", "--no-jit"]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_two_workers_end_with_identical_weights(tmp_path, tiny_mnist):
         tf_config = json.dumps({"cluster": {"worker": workers},
                                 "task": {"type": "worker", "index": index}})
         procs.append(subprocess.Popen(
-            _train_cmd(run_dir, tiny_mnist, 2, "--strategy", "multi-worker", "--no-jit"),
+            _train_cmd(run_dir, tiny_mnist, 2, "--strategy", "multi-worker"),
             env=_env(TF_CONFIG=tf_config), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True))
     try:

@@ -83,11 +83,18 @@ def classifier_score(probabilities, eps: float = 1e-12) -> float:
     return float(np.exp(kl.mean()))
 
 
-def standardise(features, reference) -> np.ndarray:
-    """``(features - mean(reference)) / std(reference)`` per dimension (constant dims: / 1)."""
+def standardise(features, reference, min_scale: float = 0.1) -> np.ndarray:
+    """``(features - mean(reference)) / s`` per dimension, ``s = max(std(reference), floor)``.
+
+    The floor is ``min_scale`` times the median reference std (over dimensions with std > 0):
+    a unit that is (almost) never active on real digits but fires on generated images would
+    otherwise be divided by ~0 and swamp the kernel (KID values of 1e12).
+    """
     f, r = _check_features("features", features), _check_features("reference", reference)
     std = r.std(axis=0)
-    return (f - r.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    positive = std[std > 0]
+    floor = min_scale * float(np.median(positive)) if positive.size else 1.0
+    return (f - r.mean(axis=0)) / np.maximum(std, floor)
 
 
 def polynomial_mmd2(x, y) -> float:
