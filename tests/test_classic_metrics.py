@@ -17,6 +17,19 @@ def test_sign_accuracy_counts_signs_and_zero_as_wrong():
     np.testing.assert_array_equal(_np(sign_accuracy(y, p)), [1, 1, 0, 0])
 
 
+def test_margin_metrics_align_1d_labels_with_column_predictions():
+    """(N,) labels against (N, 1) predictions must not broadcast to an (N, N) comparison."""
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    p = np.array([[0.9], [-0.9], [0.7], [0.6]])
+    np.testing.assert_array_equal(_np(sign_accuracy(y, p)), [1, 1, 1, 0])
+    np.testing.assert_array_equal(_np(rounded_accuracy(y, p)), [1, 1, 1, 0])
+    from refs.classic.metrics import SignAccuracy
+
+    metric = SignAccuracy()
+    metric.update_state(y, p)
+    assert float(metric.result()) == 0.75
+
+
 def test_rounded_accuracy_is_keras2_accuracy_on_tanh():
     y = np.array([[1.0], [-1.0], [1.0]])
     p = np.array([[0.7], [-0.4], [0.45]])  # |f| < 0.5 rounds to 0: counted wrong

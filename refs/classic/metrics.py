@@ -21,6 +21,17 @@ import numpy as np
 from keras import ops
 
 
+def _same_rank(y_true, y_pred):
+    """Labels (N,) against predictions (N, 1) become (N, 1): never broadcast to (N, N)."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    if len(y_true.shape) == len(y_pred.shape) - 1 and y_pred.shape[-1] == 1:
+        y_true = ops.expand_dims(y_true, -1)
+    elif len(y_pred.shape) == len(y_true.shape) - 1 and y_true.shape[-1] == 1:
+        y_pred = ops.expand_dims(y_pred, -1)
+    return y_true, y_pred
+
+
 @keras.saving.register_keras_serializable(package="refs")
 def sign_accuracy(y_true, y_pred):
     """Per-sample margin accuracy: 1 where ``sign(y_pred) == sign(y_true)`` and ``y_pred != 0``.
@@ -29,8 +40,7 @@ def sign_accuracy(y_true, y_pred):
         >>> float(np.mean(sign_accuracy(np.array([[1.0], [-1.0]]), np.array([[0.2], [0.3]]))))
         0.5
     """
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(y_true, y_pred.dtype)
+    y_true, y_pred = _same_rank(y_true, y_pred)
     hit = ops.logical_and(ops.equal(ops.sign(y_pred), ops.sign(y_true)), ops.not_equal(y_pred, 0))
     return ops.mean(ops.cast(hit, "float32"), axis=-1)
 
@@ -38,8 +48,7 @@ def sign_accuracy(y_true, y_pred):
 @keras.saving.register_keras_serializable(package="refs")
 def rounded_accuracy(y_true, y_pred):
     """Per-sample ``y_true == round(y_pred)``: Keras 2's ``binary_accuracy`` on a tanh output."""
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(y_true, y_pred.dtype)
+    y_true, y_pred = _same_rank(y_true, y_pred)
     return ops.mean(ops.cast(ops.equal(y_true, ops.round(y_pred)), "float32"), axis=-1)
 
 
