@@ -46,7 +46,7 @@ def check_margin_labels(loss: str, y_true, y_pred) -> None:
 def to_pm1_labels(y_true):
     """``2y - 1`` when every label is 0 or 1 (Keras's rule), else ``y`` unchanged."""
     is_binary = ops.all(ops.logical_or(ops.equal(y_true, 0), ops.equal(y_true, 1)))
-    return ops.where(is_binary, 2.0 * y_true - 1.0, y_true)
+    return ops.cond(is_binary, lambda: 2.0 * y_true - 1.0, lambda: y_true)
 
 
 def _margin(loss: str, y_true, y_pred):
