@@ -29,8 +29,9 @@ Convention mapping (golden -> ours):
   "mean_with_sample_weight" (torch divides by the sum of ``weight[target]``). Index targets with
   label smoothing -> ``CategoricalCrossentropy(label_smoothing)`` on one-hot targets (the same
   ``y (1 - s) + s / C``); probability targets -> ``CategoricalCrossentropy(from_logits=True)``.
-  Not mapped: a class ``weight`` combined with label smoothing or probability targets (torch
-  weights *inside* the class sum; no counterpart here).
+  With a class ``weight`` and smoothing or probability targets torch weights inside the class
+  sum, ``-sum_c w_c t_c log p_c``: our categorical CE on the target ``w * t``, divided by
+  ``sum weight[target]`` for "mean" with index targets.
 - torch ``KLDivLoss`` (log-probability input, ``xlogy``): ours takes probabilities and clips both
   to [1e-7, 1] like Keras, so a zero target contributes ~1e-6 instead of 0: compared on
   ``exp(input)`` per sample (torch's elementwise output summed over the last axis) and reduced
@@ -55,6 +56,7 @@ import numpy as np
 import pytest
 
 import refs.classic.losses as L
+from refs.classic.losses import validation
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 BACKEND = keras.backend.backend()
@@ -313,67 +315,70 @@ def test_torchvision_focal_matches(case):
 
 
 def _ce_mapping(case):
-    """(loss, y_true in our layout, sample_weight) for a torch CrossEntropyLoss case, or None."""
+    """How a torch CrossEntropyLoss case maps onto ours.
+
+    Returns (loss, target, sample_weight, divisor, fused_target): the torch value is
+    ``loss(target, logits, sample_weight) / divisor``; ``fused_target`` is the target row the
+    categorical loss hands to the fused softmax cross-entropy (None for the sparse loss).
+
+    - index targets, no smoothing: sparse CE, ``sample_weight = weight[y]`` (0 where
+      ``ignore_index``), torch "mean" = "mean_with_sample_weight";
+    - smoothing and/or probability targets: categorical CE on ``t = y (1 - s) + s / C``; with a
+      class weight torch computes ``-sum_c w_c t_c log p_c``, i.e. our CE on the target
+      ``w * t``; torch "mean" divides by ``sum weight[y]`` (index targets) or ``N d``.
+    """
     kw = case["kwargs"]
     dtype = case["dtype"]
     y_true = np.asarray(case["y_true"])
-    index_targets = y_true.dtype.kind == "i"
-    weight = kw.get("weight")
-    smoothing = kw.get("label_smoothing", 0.0)
-    if weight is not None and (smoothing or not index_targets):
-        return None
     num_classes = np.asarray(case["y_pred"]).shape[1]
-    if index_targets:
+    weight = kw.get("weight")
+    w = np.ones(num_classes) if weight is None else np.asarray(weight)
+    smoothing = kw.get("label_smoothing", 0.0)
+    reduction = case["reduction"]
+    if y_true.dtype.kind == "i":
         valid = y_true != kw.get("ignore_index", -100)
         labels = np.where(valid, y_true, 0)
-        w = np.ones(num_classes) if weight is None else np.asarray(weight)
-        sw = (w[labels] * valid).astype(dtype)
-        reduction = case["reduction"]
-        reduction = "mean_with_sample_weight" if reduction == "mean" else reduction
-        if smoothing:
-            target = np.eye(num_classes, dtype=dtype)[labels]
-            loss = L.CategoricalCrossentropy(
-                from_logits=True, label_smoothing=smoothing, reduction=reduction, dtype=dtype
-            )
-        else:
-            target = labels
+        if not smoothing:
+            sw = (w[labels] * valid).astype(dtype)
+            reduction = "mean_with_sample_weight" if reduction == "mean" else reduction
             loss = L.SparseCategoricalCrossentropy(
                 from_logits=True, reduction=reduction, dtype=dtype
             )
-        return loss, target, sw
-    target = np.moveaxis(y_true.astype(dtype), 1, -1)
+            return loss, labels, sw, 1.0, None
+        t = np.eye(num_classes)[labels]
+        divisor = (w[labels] * valid).sum() if reduction == "mean" else 1.0
+    else:
+        t = np.moveaxis(y_true.astype(np.float64), 1, -1)
+        divisor = t[..., 0].size if reduction == "mean" else 1.0
+    target = (w * (t * (1 - smoothing) + smoothing / num_classes)).astype(dtype)
     loss = L.CategoricalCrossentropy(
-        from_logits=True, label_smoothing=smoothing, reduction=reduction_of(case), dtype=dtype
+        from_logits=True, reduction="sum" if reduction == "mean" else reduction, dtype=dtype
     )
-    return loss, target, None
+    return loss, target, None, divisor, target
 
 
 @pytest.mark.parametrize("case", _torch("CrossEntropyLoss"), ids=lambda c: c["id"])
 def test_torch_cross_entropy_matches(case):
-    mapping = _ce_mapping(case)
-    if mapping is None:
-        pytest.skip("torch class weight with label smoothing / probability targets: not mapped")
-    loss, target, sw = mapping
+    loss, target, sw, divisor, fused_target = _ce_mapping(case)
     y_pred = np.moveaxis(np.asarray(case["y_pred"], dtype=case["dtype"]), 1, -1)
     correction = 0.0
-    if BACKEND == "tensorflow" and target.ndim == y_pred.ndim:
-        # TF's fused softmax cross-entropy returns the gradient softmax(x) - y, exact when each
-        # target row sums to 1; torch's float32 probability rows sum to 1 +- 1e-7, and torch's
-        # gradient is sum(y) softmax(x) - y. Add the (sum(y) - 1) softmax(x) term TF omits
-        # (y after label smoothing: sum = (1 - s) sum(y) + s), divided by N*d for "mean".
-        smoothing = case["kwargs"].get("label_smoothing", 0.0)
-        row_sum = target.sum(-1, keepdims=True) * (1 - smoothing) + smoothing
+    if BACKEND == "tensorflow" and fused_target is not None:
+        # TF's fused softmax cross-entropy returns the gradient softmax(x) - t, exact when each
+        # target row sums to 1; here rows sum to 1 +- 1e-7 (float32 probabilities) or to
+        # sum_c w_c t_c (class weights), and the true gradient is sum(t) softmax(x) - t.
+        # Add the (sum(t) - 1) softmax(x) term TF omits, scaled like the loss.
         softmax = np.exp(y_pred - y_pred.max(-1, keepdims=True))
         softmax /= softmax.sum(-1, keepdims=True)
-        correction = (row_sum - 1) * softmax
-        if case["reduction"] == "mean":
-            correction = correction / target[..., 0].size
-    assert_case(
-        case,
-        lambda x: loss(target, x, sample_weight=sw),
-        y_pred,
-        grad_map=lambda g: np.moveaxis(g + correction, -1, 1),
-    )
+        correction = (fused_target.sum(-1, keepdims=True) - 1) * softmax / divisor
+    # A weighted target w * t leaves [0, 1], which the eager input check rightly rejects for
+    # a user's targets; this mapping trick runs with the checks off.
+    with validation.input_checks(enabled=fused_target is None or target.max() <= 1):
+        assert_case(
+            case,
+            lambda x: loss(target, x, sample_weight=sw) / divisor,
+            y_pred,
+            grad_map=lambda g: np.moveaxis(g + correction, -1, 1),
+        )
 
 
 @pytest.mark.parametrize("case", _torch("KLDivLoss"), ids=lambda c: c["id"])
