@@ -194,7 +194,10 @@ def cosine_distance(y_true, y_pred, axis=-1):
 
 @register
 class CategoricalCrossentropy(Loss):
-    """Categorical cross-entropy (see :func:`categorical_crossentropy`), as ``keras.losses``."""
+    """Categorical cross-entropy ``-sum_c y_c log p_c`` (see :func:`categorical_crossentropy`).
+
+    Example: ``CategoricalCrossentropy()([[0.0, 1.0]], [[0.2, 0.8]])`` is -log 0.8 = 0.2231.
+    """
 
     def __init__(
         self,
@@ -218,7 +221,10 @@ class CategoricalCrossentropy(Loss):
 
 @register
 class SparseCategoricalCrossentropy(Loss):
-    """Cross-entropy with integer labels (see :func:`sparse_categorical_crossentropy`)."""
+    """Cross-entropy ``-log p[y]`` on integer labels (:func:`sparse_categorical_crossentropy`).
+
+    Example: ``SparseCategoricalCrossentropy()([1], [[0.2, 0.8]])`` is -log 0.8 = 0.2231.
+    """
 
     def __init__(
         self,
@@ -240,7 +246,10 @@ class SparseCategoricalCrossentropy(Loss):
 
 @register
 class KLDivergence(Loss):
-    """KL divergence between probability vectors (see :func:`kl_divergence`)."""
+    """KL divergence ``sum_c y_c log(y_c / p_c)`` (see :func:`kl_divergence`).
+
+    Example: ``KLDivergence()([[0.5, 0.5]], [[0.25, 0.75]])`` is 0.1438.
+    """
 
     def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
         super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
@@ -262,7 +271,10 @@ class CosineSimilarity(Loss):
 
 @register
 class CosineDistance(Loss):
-    """Cosine distance ``1 - cos`` (see :func:`cosine_distance`), in [0, 2]."""
+    """Cosine distance ``1 - cos(y, p)``, in [0, 2] (see :func:`cosine_distance`).
+
+    Example: ``CosineDistance()([[1.0, 0.0]], [[1.0, 1.0]])`` is 1 - 1/sqrt(2) = 0.2929.
+    """
 
     def __init__(
         self, axis=-1, reduction="sum_over_batch_size", name="cosine_distance", dtype=None
