@@ -166,6 +166,12 @@ def test_one_hot_targets_given_to_the_sparse_loss_are_rejected():
         L.SparseCategoricalCrossentropy(from_logits=True)(np.eye(3), np.zeros((3, 3)))
 
 
+@pytest.mark.parametrize("labels", [np.array([0, 2, 1]), np.array([[0], [2], [1]])])
+def test_integer_labels_given_to_categorical_crossentropy_are_rejected(labels):
+    with pytest.raises(ValueError, match="one label per sample.*sparse_categorical"):
+        L.CategoricalCrossentropy(from_logits=True)(labels, np.zeros((3, 3)))
+
+
 def test_single_class_softmax_is_rejected_by_categorical_crossentropy():
     with pytest.raises(ValueError, match="single class.*binary_crossentropy"):
         L.categorical_crossentropy(np.ones((4, 1)), np.ones((4, 1)))

@@ -37,6 +37,18 @@ def _check_classes(loss: str, y_pred, axis: int) -> None:
         )
 
 
+def _check_not_sparse(loss: str, y_true, y_pred) -> None:
+    """Integer labels (shape y_pred.shape[:-1], or with a trailing 1) given to a one-hot loss."""
+    true_shape, pred_shape = static_shape(y_true), static_shape(y_pred)
+    if true_shape is None or pred_shape is None or not pred_shape or pred_shape[-1] == 1:
+        return
+    if true_shape == pred_shape[:-1] or true_shape == pred_shape[:-1] + (1,):
+        raise ValueError(
+            f"{loss}: y_true {true_shape} holds one label per sample but y_pred {pred_shape} "
+            "has a class axis: pass one-hot targets or use sparse_categorical_crossentropy"
+        )
+
+
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical cross-entropy ``-sum_c y_c log p_c`` over the class ``axis``.
 
@@ -55,6 +67,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """
     check_bool("from_logits", from_logits)
     check_unit_interval("label_smoothing", label_smoothing)
+    _check_not_sparse("categorical_crossentropy", y_true, y_pred)
     y_true, y_pred = prepare("categorical_crossentropy", y_true, y_pred)
     _check_classes("categorical_crossentropy", y_pred, axis)
     check_values(
