@@ -127,7 +127,38 @@ def ablation_section() -> str:
             state = "diverged" if rec["diverged"] else f"{rec['mAP']:.3f}"
             lines.append(f"| {label} | {state} | {rec['mAP50']:.3f} | "
                          f"{rec['first_cls_loss']:.1f} | {rec['max_cls_loss']:.1f} |")
+    lines += ["", findings(r, len(grid_ids()))]
     return "\n".join(lines) + "\n"
+
+
+def grid_ids() -> list[str]:
+    from detection_ablation import grid
+
+    return [c["id"] for c in grid()]
+
+
+def findings(r: dict, total: int) -> str:
+    """What the numbers say about the paper's two claims (computed, not typed)."""
+    done = [k for k in grid_ids() if k in r]
+    out = [f"{len(done)} of {total} configurations were run"
+           + ("." if len(done) == total else " (the rest did not fit in the time available).")]
+    focal = {k: v for k, v in r.items() if k.startswith("focal") and not v["diverged"]}
+    if focal:
+        best = max(focal, key=lambda k: focal[k]["mAP"])
+        order = sorted(focal, key=lambda k: -focal[k]["mAP"])
+        ref = "focal-g2-a0.25"
+        rank = (f"; gamma 2, alpha 0.25 ranks {order.index(ref) + 1} of {len(order)}"
+                if ref in focal else "")
+        out.append(f"Best focal setting here: {best} (mAP {focal[best]['mAP']:.3f}){rank}.")
+    bp, bn = r.get("bce-prior"), r.get("bce-no-prior")
+    if bp and bn:
+        out.append(
+            "Plain BCE with the prior init: mAP {:.3f}, first-steps cls loss {:.1f}; without "
+            "it: {}, first-steps cls loss {:.1f} (max {:.1f}).".format(
+                bp["mAP"], bp["first_cls_loss"],
+                "diverged" if bn["diverged"] else f"mAP {bn['mAP']:.3f}",
+                bn["first_cls_loss"], bn["max_cls_loss"]))
+    return " ".join(out)
 
 
 DESIGN = """\
