@@ -56,6 +56,22 @@ def test_sigmoid_focal_default_reduction_is_none_like_tfa():
     assert out.shape == (2, 3)
 
 
+def test_none_reduction_in_model_fit_trains_on_the_batch_sum():
+    """Documented in SigmoidFocalCrossEntropy: Keras 3 leaves a "none" loss unreduced, so the
+    gradient is that of the batch SUM -- batch-size times the "sum_over_batch_size" one."""
+    x = RNG.random((8, 3)).astype("float32")
+    y = (RNG.random((8, 4)) < 0.5).astype("float32")
+    grads = {}
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+    for reduction in ("none", "sum_over_batch_size"):
+        model.compile(loss=L.SigmoidFocalCrossEntropy(from_logits=True, reduction=reduction))
+        with tf.GradientTape() as tape:
+            loss = model.compute_loss(x, y, model(x))
+        assert loss.shape == ((8,) if reduction == "none" else ())
+        grads[reduction] = tape.gradient(loss, model.trainable_variables)[0].numpy()
+    np.testing.assert_allclose(grads["none"], 8 * grads["sum_over_batch_size"], rtol=1e-5)
+
+
 def test_sigmoid_focal_detector_layout_sums_over_classes():
     y = np.eye(4)[RNG.integers(0, 4, size=(2, 5))]  # (B, A, C) one-hot
     x = RNG.normal(size=(2, 5, 4)) * 3

@@ -197,7 +197,10 @@ class SigmoidFocalCrossEntropy(Loss):
     """tensorflow-addons' sigmoid focal loss (see :func:`sigmoid_focal_crossentropy`).
 
     Like tfa, the default ``reduction`` is ``"none"``: calling it returns the per-sample
-    losses (summed over the last axis); Keras's ``model.fit`` then averages them.
+    losses (summed over the last axis). Beware: Keras 3's ``model.fit`` then differentiates the
+    **sum** of that vector over the batch (``compute_loss`` returns it unreduced), so the step
+    size grows with the batch size; pass ``reduction="sum_over_batch_size"`` to train on the
+    batch mean (what Keras's own losses do).
 
     Example::
 
