@@ -10,6 +10,11 @@ Probabilities follow Keras 2's convention exactly (``keras.backend.binary_crosse
 ``-log(2e-7) = 15.42`` rather than infinity, and the gradient is 0 where ``p`` was clipped.
 Logits use the stable softplus form ``max(x, 0) - x y + log(1 + exp(-|x|))``, finite with
 finite gradients for any magnitude.
+
+Unlike ``keras.losses``, the probability path never looks behind a sigmoid layer for its
+logits (Keras silently switches to the logit formula when ``y_pred`` is a sigmoid's output):
+what you pass is what is computed. For the stable form, output logits and pass
+``from_logits=True``.
 """
 
 from __future__ import annotations
