@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from refs.classic.losses.validation import check_same_shape
+from refs.classic.losses.validation import check_bool, check_same_shape, check_unit_interval
 
 #: Keras's fuzz factor (``keras.backend.epsilon()`` default): the clip bound of the losses that
 #: take probabilities. A fixed constant so that results match Keras 2 to the last digit.
@@ -152,3 +152,35 @@ class Loss(keras.losses.Loss):
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._hyper.items())
         return f"{type(self).__name__}({args}, reduction={self.reduction!r})"
+
+
+class CrossentropyLoss(Loss):
+    """A ``Loss`` with Keras's cross-entropy arguments: from_logits, label_smoothing, axis.
+
+    Subclasses set ``loss_fn`` (``staticmethod`` of the loss function) and ``default_name``;
+    extra hyperparameters pass through ``**hyper``. The constructor validates the shared ones.
+    """
+
+    loss_fn = None
+    default_name = None
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name=None,
+        dtype=None,
+        **hyper,
+    ):
+        super().__init__(
+            type(self).loss_fn,
+            reduction=reduction,
+            name=name or self.default_name,
+            dtype=dtype,
+            **hyper,
+            from_logits=check_bool("from_logits", from_logits),
+            label_smoothing=check_unit_interval("label_smoothing", label_smoothing),
+            axis=axis,
+        )

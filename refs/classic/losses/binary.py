@@ -21,7 +21,14 @@ from __future__ import annotations
 
 from keras import ops
 
-from refs.classic.losses.base import Loss, epsilon_like, mean_over, prepare, register
+from refs.classic.losses.base import (
+    CrossentropyLoss,
+    Loss,
+    epsilon_like,
+    mean_over,
+    prepare,
+    register,
+)
 from refs.classic.losses.validation import (
     check_bool,
     check_positive,
@@ -147,7 +154,7 @@ def balanced_binary_crossentropy(y_true, y_pred, beta=0.5, from_logits=False, ax
 
 
 @register
-class BinaryCrossentropy(Loss):
+class BinaryCrossentropy(CrossentropyLoss):
     """Binary cross-entropy (see :func:`binary_crossentropy`), as ``keras.losses``.
 
     Example::
@@ -155,24 +162,8 @@ class BinaryCrossentropy(Loss):
         >>> model.compile(loss=BinaryCrossentropy(from_logits=True), optimizer="adam")
     """
 
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction="sum_over_batch_size",
-        name="binary_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(
-            binary_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_unit_interval("label_smoothing", label_smoothing),
-            axis=axis,
-        )
+    loss_fn = staticmethod(binary_crossentropy)
+    default_name = "binary_crossentropy"
 
 
 @register

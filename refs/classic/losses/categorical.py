@@ -12,6 +12,7 @@ from __future__ import annotations
 from keras import ops
 
 from refs.classic.losses.base import (
+    CrossentropyLoss,
     Loss,
     as_float_tensor,
     epsilon_like,
@@ -206,30 +207,14 @@ def cosine_distance(y_true, y_pred, axis=-1):
 
 
 @register
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(CrossentropyLoss):
     """Categorical cross-entropy ``-sum_c y_c log p_c`` (see :func:`categorical_crossentropy`).
 
     Example: ``CategoricalCrossentropy()([[0.0, 1.0]], [[0.2, 0.8]])`` is -log 0.8 = 0.2231.
     """
 
-    def __init__(
-        self,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction="sum_over_batch_size",
-        name="categorical_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(
-            categorical_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_unit_interval("label_smoothing", label_smoothing),
-            axis=axis,
-        )
+    loss_fn = staticmethod(categorical_crossentropy)
+    default_name = "categorical_crossentropy"
 
 
 @register

@@ -24,7 +24,14 @@ import warnings
 
 from keras import ops
 
-from refs.classic.losses.base import Loss, epsilon_like, mean_over, prepare, register
+from refs.classic.losses.base import (
+    CrossentropyLoss,
+    Loss,
+    epsilon_like,
+    mean_over,
+    prepare,
+    register,
+)
 from refs.classic.losses.binary import check_binary_inputs, elementwise_bce
 from refs.classic.losses.validation import (
     check_bool,
@@ -229,41 +236,57 @@ class SigmoidFocalCrossEntropy(Loss):
         )
 
 
-@register
-class BinaryFocalCrossentropy(Loss):
-    """Keras's binary focal loss ``mean(w (1 - p_t)^gamma CE)`` (:func:`binary_focal_crossentropy`).
-
-    Example: ``BinaryFocalCrossentropy(gamma=2.0)([[1.0]], [[0.5]])`` is 0.25 log 2 = 0.1733.
-    """
+class FocalLoss(CrossentropyLoss):
+    """Base of the focal loss classes: ``alpha`` in [0, 1] and ``gamma >= 0`` on top of the
+    cross-entropy arguments; subclasses set ``loss_fn`` and ``default_name``."""
 
     def __init__(
         self,
-        apply_class_balancing=False,
         alpha=0.25,
         gamma=2.0,
         from_logits=False,
         label_smoothing=0.0,
         axis=-1,
         reduction="sum_over_batch_size",
-        name="binary_focal_crossentropy",
+        name=None,
         dtype=None,
+        **hyper,
     ):
         super().__init__(
-            binary_focal_crossentropy,
+            from_logits,
+            label_smoothing,
+            axis,
             reduction=reduction,
             name=name,
             dtype=dtype,
-            apply_class_balancing=check_bool("apply_class_balancing", apply_class_balancing),
             alpha=check_unit_interval("alpha", alpha),
             gamma=check_non_negative("gamma", gamma),
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_unit_interval("label_smoothing", label_smoothing),
-            axis=axis,
+            **hyper,
         )
 
 
 @register
-class CategoricalFocalCrossentropy(Loss):
+class BinaryFocalCrossentropy(FocalLoss):
+    """Keras's binary focal loss ``mean(w (1 - p_t)^gamma CE)`` (:func:`binary_focal_crossentropy`).
+
+    Example: ``BinaryFocalCrossentropy(gamma=2.0)([[1.0]], [[0.5]])`` is 0.25 log 2 = 0.1733.
+    """
+
+    loss_fn = staticmethod(binary_focal_crossentropy)
+    default_name = "binary_focal_crossentropy"
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, *args, **kwargs):
+        super().__init__(
+            alpha,
+            gamma,
+            *args,
+            apply_class_balancing=check_bool("apply_class_balancing", apply_class_balancing),
+            **kwargs,
+        )
+
+
+@register
+class CategoricalFocalCrossentropy(FocalLoss):
     """Keras's categorical focal loss (see :func:`categorical_focal_crossentropy`).
 
     Example::
@@ -271,25 +294,5 @@ class CategoricalFocalCrossentropy(Loss):
         >>> CategoricalFocalCrossentropy(alpha=[0.25, 0.25, 0.5], gamma=2.0)
     """
 
-    def __init__(
-        self,
-        alpha=0.25,
-        gamma=2.0,
-        from_logits=False,
-        label_smoothing=0.0,
-        axis=-1,
-        reduction="sum_over_batch_size",
-        name="categorical_focal_crossentropy",
-        dtype=None,
-    ):
-        super().__init__(
-            categorical_focal_crossentropy,
-            reduction=reduction,
-            name=name,
-            dtype=dtype,
-            alpha=check_unit_interval("alpha", alpha),
-            gamma=check_non_negative("gamma", gamma),
-            from_logits=check_bool("from_logits", from_logits),
-            label_smoothing=check_unit_interval("label_smoothing", label_smoothing),
-            axis=axis,
-        )
+    loss_fn = staticmethod(categorical_focal_crossentropy)
+    default_name = "categorical_focal_crossentropy"
