@@ -41,6 +41,15 @@ def test_check_positive_rejects_zero_negative_nan(bad):
         validation.check_positive("delta", bad)
 
 
+def test_check_choice_and_check_bool_name_the_argument():
+    with pytest.raises(ValueError, match=r"box_loss must be one of \['giou', 'huber'\], got 'l2'"):
+        validation.check_choice("box_loss", "l2", {"huber", "giou"})
+    assert validation.check_choice("box_loss", "huber", {"huber", "giou"}) == "huber"
+    with pytest.raises(ValueError, match="from_logits must be True or False, got 1"):
+        validation.check_bool("from_logits", 1)
+    assert validation.check_bool("from_logits", np.bool_(True)) is True
+
+
 def test_hyperparameter_checks_skip_symbolic_values():
     @tf.function
     def traced(value):
