@@ -16,8 +16,11 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 from test_losses_stability import CASES, N, multi_head_model
+
+import refs.classic.losses as L
 
 LOADER = textwrap.dedent(
     """
@@ -40,6 +43,10 @@ LOADER = textwrap.dedent(
     result["configs"] = [loss.get_config() for loss in losses]
     targets = [data[f"y{i}"] for i in range(len(losses))]
     result["values"] = model.evaluate(data["x"], targets, verbose=0, return_dict=True)
+    # A model compiled with a loss *function* gets ours back too (registered "refs>huber"),
+    # not Keras's function of the same name.
+    with_function = keras.models.load_model(sys.argv[3])
+    result["function_is_ours"] = with_function.loss is refs.classic.losses.huber
     print("RESULT" + json.dumps(result, default=float))
     """
 )
@@ -55,9 +62,13 @@ def test_saved_model_loads_in_a_fresh_process_without_custom_objects(tmp_path):
     data = tmp_path / "data.npz"
     np.savez(data, x=x, **{f"y{i}": t for i, t in enumerate(targets)})
 
+    small = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    small.compile(optimizer="sgd", loss=L.huber)
+    small.save(tmp_path / "function.keras")
+
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
-        [sys.executable, "-c", LOADER, str(path), str(data)],
+        [sys.executable, "-c", LOADER, str(path), str(data), str(tmp_path / "function.keras")],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -71,6 +82,7 @@ def test_saved_model_loads_in_a_fresh_process_without_custom_objects(tmp_path):
     assert set(got["values"]) == set(want)
     for key, value in want.items():
         np.testing.assert_allclose(got["values"][key], value, rtol=1e-5, err_msg=key)
+    assert got["function_is_ours"] is True
 
 
 def test_the_losses_import_and_run_with_plotting_and_data_libraries_blocked():

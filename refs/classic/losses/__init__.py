@@ -4,9 +4,11 @@ Each function takes ``(y_true, y_pred, **hyperparameters)`` and returns the per-
 last axis reduced); each class wraps one function, adds ``sample_weight`` / ``reduction`` and is
 serializable. Class names follow ``keras.losses`` where Keras has the loss.
 
-Saving and loading: every class is registered as ``"refs>ClassName"``; a process that has
-imported ``refs.classic.losses`` loads a saved model with ``keras.models.load_model(path)``,
-no ``custom_objects`` needed.
+Saving and loading: every class and every loss function is registered as ``"refs>Name"``; a
+process that has imported ``refs.classic.losses`` loads a saved model with
+``keras.models.load_model(path)``, no ``custom_objects`` needed (without that import Keras
+cannot find the classes, and a model compiled with one of our functions would otherwise fall
+back to a Keras function of the same name).
 
 Input checks run on eager inputs only (see :mod:`refs.classic.losses.validation`).
 """

@@ -5,9 +5,9 @@ per-sample loss (the last axis reduced), plus a thin ``Loss`` subclass that hold
 hyperparameters; Keras's ``Loss.__call__`` then applies ``sample_weight`` and ``reduction``.
 This is the layout of Keras 3's own ``losses.py``.
 
-Serialization: every class is registered with
+Serialization: every class and loss function is registered with
 ``keras.saving.register_keras_serializable(package="refs")``, so a saved model refers to it as
-``"refs>ClassName"``. ``keras.models.load_model`` finds it without ``custom_objects`` in any
+``"refs>Name"``. ``keras.models.load_model`` finds it without ``custom_objects`` in any
 process that has imported ``refs.classic.losses`` (importing any loss-using part of ``refs``
 does that). The saved config holds the hyperparameters, ``reduction``, ``name`` and ``dtype``.
 """

@@ -81,6 +81,7 @@ def _class_weighted_bce(y, y_pred, w_pos, w_neg, from_logits: bool):
     return -(w_pos * y * log_p + w_neg * (1.0 - y) * log_not_p)
 
 
+@register
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Binary cross-entropy, averaged over ``axis``.
 
@@ -112,6 +113,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return mean_over(elementwise_bce(y_true, y_pred, from_logits), axis=axis)
 
 
+@register
 def weighted_binary_crossentropy(y_true, y_pred, pos_weight=1.0, from_logits=False, axis=-1):
     """BCE with the positive term weighted by ``pos_weight``, averaged over ``axis``.
 
@@ -133,6 +135,7 @@ def weighted_binary_crossentropy(y_true, y_pred, pos_weight=1.0, from_logits=Fal
     return mean_over(_class_weighted_bce(y_true, y_pred, w_pos, 1.0, from_logits), axis=axis)
 
 
+@register
 def balanced_binary_crossentropy(y_true, y_pred, beta=0.5, from_logits=False, axis=-1):
     """Class-balanced BCE: positives weighted by ``beta``, negatives by ``1 - beta``.
 

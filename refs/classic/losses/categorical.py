@@ -50,6 +50,7 @@ def _check_not_sparse(loss: str, y_true, y_pred) -> None:
         )
 
 
+@register
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical cross-entropy ``-sum_c y_c log p_c`` over the class ``axis``.
 
@@ -90,6 +91,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -ops.sum(y_true * ops.log(p), axis=axis)
 
 
+@register
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     """Cross-entropy with integer class labels: ``-log p[y]``.
 
@@ -144,6 +146,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     return ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True, axis=axis)
 
 
+@register
 def kl_divergence(y_true, y_pred):
     """Kullback-Leibler divergence ``sum_c y_c log(y_c / p_c)`` over the last axis.
 
@@ -175,6 +178,7 @@ def _l2_normalize(x, axis):
     return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), 1e-12))
 
 
+@register
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Keras's cosine similarity loss: the NEGATIVE cosine, ``-sum(y_hat * p_hat)``.
 
@@ -193,6 +197,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
 
+@register
 def cosine_distance(y_true, y_pred, axis=-1):
     """Cosine distance ``1 - cos(y, p) = 1 + cosine_similarity(y, p)``, in [0, 2].
 

@@ -71,6 +71,7 @@ def _bce_and_one_minus_pt(y, y_pred, from_logits: bool):
     return ce, y * (1.0 - p) + (1.0 - y) * p
 
 
+@register
 def sigmoid_focal_crossentropy(
     y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, strict=True
 ):
@@ -116,6 +117,7 @@ def sigmoid_focal_crossentropy(
     return ops.sum(loss, axis=-1)
 
 
+@register
 def binary_focal_crossentropy(
     y_true,
     y_pred,
@@ -152,6 +154,7 @@ def binary_focal_crossentropy(
     return mean_over(loss, axis=axis)
 
 
+@register
 def categorical_focal_crossentropy(
     y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
 ):

@@ -55,6 +55,7 @@ def _margin(loss: str, y_true, y_pred):
     return to_pm1_labels(y_true) * y_pred
 
 
+@register
 def hinge(y_true, y_pred):
     """Hinge loss ``mean(max(0, 1 - y f))`` over the last axis.
 
@@ -67,6 +68,7 @@ def hinge(y_true, y_pred):
     return mean_over(ops.relu(1.0 - margin), axis=-1)
 
 
+@register
 def squared_hinge(y_true, y_pred):
     """Squared hinge ``mean(max(0, 1 - y f)^2)`` over the last axis.
 
@@ -79,6 +81,7 @@ def squared_hinge(y_true, y_pred):
     return mean_over(ops.square(ops.relu(1.0 - margin)), axis=-1)
 
 
+@register
 def logistic_loss(y_true, y_pred):
     """Logistic (soft-margin) loss ``mean(log(1 + exp(-y f)))``, stable for any margin.
 
@@ -101,6 +104,7 @@ def _exp_tail_start(dtype) -> float:
     return 0.5 * math.log(_LARGEST_FINITE.get(keras.backend.standardize_dtype(dtype), 1.7976e308))
 
 
+@register
 def exponential_loss(y_true, y_pred):
     """Exponential loss ``mean(exp(-y f))`` over the last axis (AdaBoost's loss).
 
@@ -120,6 +124,7 @@ def exponential_loss(y_true, y_pred):
     return mean_over(ops.exp(-margin - excess) * (1.0 + excess), axis=-1)
 
 
+@register
 def categorical_hinge(y_true, y_pred):
     """Multi-class hinge ``max(0, 1 + max_{c != y} f_c - f_y)`` (Crammer-Singer), as Keras.
 

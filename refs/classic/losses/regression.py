@@ -21,6 +21,7 @@ def _residual_inputs(loss: str, y_true, y_pred, **ranges):
     return y_true, y_pred
 
 
+@register
 def mean_squared_error(y_true, y_pred):
     """``loss = mean(e^2)`` over the last axis.
 
@@ -33,6 +34,7 @@ def mean_squared_error(y_true, y_pred):
     return mean_over(ops.square(y_pred - y_true), axis=-1)
 
 
+@register
 def mean_absolute_error(y_true, y_pred):
     """``loss = mean(|e|)`` over the last axis.
 
@@ -45,6 +47,7 @@ def mean_absolute_error(y_true, y_pred):
     return mean_over(ops.abs(y_pred - y_true), axis=-1)
 
 
+@register
 def mean_absolute_percentage_error(y_true, y_pred):
     """``loss = 100 mean(|e| / max(|y_true|, 1e-7))`` over the last axis (Keras's guard).
 
@@ -58,6 +61,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
     return 100.0 * mean_over(ratio, axis=-1)
 
 
+@register
 def mean_squared_logarithmic_error(y_true, y_pred):
     """``loss = mean((log(1 + max(y_pred, eps)) - log(1 + max(y_true, eps)))^2)``, eps = 1e-7.
 
@@ -85,6 +89,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return mean_over(ops.square(first_log - second_log), axis=-1)
 
 
+@register
 def huber(y_true, y_pred, delta=1.0):
     """Huber loss, averaged over the last axis.
 
@@ -109,6 +114,7 @@ def huber(y_true, y_pred, delta=1.0):
     return mean_over(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
 
 
+@register
 def log_cosh(y_true, y_pred):
     """``loss = mean(log(cosh(e)))``, computed as ``e + softplus(-2e) - log 2`` (no overflow).
 
@@ -125,6 +131,7 @@ def log_cosh(y_true, y_pred):
     return mean_over(error + ops.softplus(-2.0 * error) - log2, axis=-1)
 
 
+@register
 def poisson(y_true, y_pred):
     """Poisson loss ``mean(y_pred - y_true log(y_pred + eps))`` (NLL up to a constant).
 
