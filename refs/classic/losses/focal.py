@@ -204,7 +204,7 @@ def categorical_focal_crossentropy(
 
 @register
 class SigmoidFocalCrossEntropy(Loss):
-    """tensorflow-addons' sigmoid focal loss (see :func:`sigmoid_focal_crossentropy`).
+    """tfa's sigmoid focal loss ``sum(alpha_t (1 - p_t)^gamma CE)`` (sigmoid_focal_crossentropy).
 
     Like tfa, the default ``reduction`` is ``"none"``: calling it returns the per-sample
     losses (summed over the last axis). Beware: Keras 3's ``model.fit`` then differentiates the
@@ -290,7 +290,9 @@ class BinaryFocalCrossentropy(FocalLoss):
 
 @register
 class CategoricalFocalCrossentropy(FocalLoss):
-    """Keras's categorical focal loss (see :func:`categorical_focal_crossentropy`).
+    """Keras's categorical focal loss ``sum_c alpha (1 - p_c)^gamma (-y_c log p_c)``.
+
+    See :func:`categorical_focal_crossentropy`.
 
     Example::
 
