@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_losses_stability import CASES, IDS, inputs
 
 import refs.classic.losses as L
 
@@ -48,6 +49,24 @@ def test_reductions_and_sample_weight_follow_keras_definitions(reduction):
     }[reduction]
     loss = L.Huber(delta=0.5, reduction=reduction, dtype="float64")
     np.testing.assert_allclose(np_(loss(y, p, sample_weight=w)), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "kind"), CASES, ids=IDS)
+def test_every_class_honours_sample_weight_and_each_reduction(cls, kwargs, kind):
+    y_true, y_pred = inputs(kind, 3.0, extreme_probs=False)
+    w = RNG.uniform(0.0, 2.0, size=len(y_pred))
+    w[0] = 0.0
+    per_sample = np_(cls(**kwargs, reduction="none")(y_true, y_pred))
+    weighted = np_(cls(**kwargs, reduction="none")(y_true, y_pred, sample_weight=w))
+    np.testing.assert_allclose(weighted, w * per_sample, rtol=1e-6)
+    for reduction, want in (
+        ("sum", weighted.sum()),
+        ("sum_over_batch_size", weighted.sum() / len(w)),
+        ("mean", weighted.sum() / len(w)),
+        ("mean_with_sample_weight", weighted.sum() / w.sum()),
+    ):
+        got = np_(cls(**kwargs, reduction=reduction)(y_true, y_pred, sample_weight=w))
+        np.testing.assert_allclose(got, want, rtol=1e-5, err_msg=reduction)
 
 
 def test_sigmoid_focal_default_reduction_is_none_like_tfa():
