@@ -149,8 +149,15 @@ def saturation_section(ns, mm) -> str:
     e_ns, _ = grad_norm_summary(ns)
     e_mm, _ = grad_norm_summary(mm)
     lines.append("")
-    lines.append(f"Mean generator gradient norm over the first 200 logged steps: "
+    lines.append(f"Mean generator gradient norm over the first 200 logged steps (one in 10): "
                  f"non-saturating {e_ns:.3g}, minimax {e_mm:.3g} (ratio {e_ns / e_mm:.1f}x).")
+    for label, run in (("non-saturating", ns), ("minimax", mm)):
+        early = [r for r in run["steps"] if "g_grad_norm" in r and r["step"] <= 1000]
+        if early:
+            low = min(early, key=lambda r: r["g_grad_norm"])
+            lines.append(f"- {label}: lowest logged generator gradient norm in the first 1,000 "
+                         f"steps {low['g_grad_norm']:.3g} at step {low['step']}, where mean "
+                         f"D(G(z)) = {low['d_fake']:.3f}.")
     return "\n".join(lines)
 
 
@@ -162,13 +169,14 @@ def main() -> None:
     p.add_argument("--throughput")
     p.add_argument("--date", required=True, help="date of the measurements")
     p.add_argument("--machine", default="2-core AMD EPYC VM (AVX2), shared: other jobs ran")
-    p.add_argument("--notes", default="")
+    p.add_argument("--notes", default="", help="text for the results section")
+    p.add_argument("--bench-notes", default="", help="text for the benchmarks section")
     p.add_argument("--docs", default=str(ROOT / "docs"), help="folder holding the two files")
     args = p.parse_args()
     floor = floor_metrics()
     default, tutorial, minimax = map(load_run, (args.default, args.tutorial, args.minimax))
 
-    bench = [f"Measured {args.date} on a {args.machine}. {args.notes}".strip(), ""]
+    bench = [f"Measured {args.date} on a {args.machine}. {args.bench_notes}".strip(), ""]
     if args.throughput:
         t = json.loads(Path(args.throughput).read_text())
         bench += ["### Throughput (`bench/gan_throughput.py`, batch 256)", "",
