@@ -9,7 +9,6 @@ Only the text between ``<!-- detection:start -->`` and ``<!-- detection:end -->`
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -17,21 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from detection_common import read_json  # noqa: E402
 
+from refs.tracking.docs import replace_marked_section  # noqa: E402
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-BEGIN, END = "<!-- detection:start -->", "<!-- detection:end -->"
-
-
-def replace_section(path: Path, title: str, body: str) -> None:
-    text = path.read_text() if path.exists() else f"# {title}\n"
-    section = f"{BEGIN}\n{body.rstrip()}\n{END}"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def _machine(m: dict | None) -> str:
     if not m:
         return "unknown machine"
@@ -183,9 +170,9 @@ def main() -> None:
     results = [DESIGN, "### Quality of the default run", "", quality_section(),
                "### Focal-loss ablation (RetinaNet Table 1a on synthetic digits)", "",
                ablation_section()]
-    replace_section(DOCS / "results.md", "Results", "\n".join(results))
+    replace_marked_section(DOCS / "results.md", "detection", "\n".join(results))
     bench = [quality_section(), speed_section()]
-    replace_section(DOCS / "benchmarks.md", "Benchmarks", "\n".join(bench))
+    replace_marked_section(DOCS / "benchmarks.md", "detection", "\n".join(bench))
     print("updated docs/results.md and docs/benchmarks.md (detection sections)")
 
 

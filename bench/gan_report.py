@@ -16,21 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
+from refs.tracking.docs import replace_marked_section
+
 ROOT = Path(__file__).resolve().parents[1]
-MARK = ("<!-- gan:start -->", "<!-- gan:end -->")
-
-
-def replace_section(path: Path, body: str) -> None:
-    text = path.read_text()
-    pattern = re.compile(re.escape(MARK[0]) + ".*?" + re.escape(MARK[1]), re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{path} has no {MARK[0]} ... {MARK[1]} section")
-    path.write_text(pattern.sub(lambda _: f"{MARK[0]}\n{body.strip()}\n{MARK[1]}", text))
-
-
 def load_run(run_dir: str | None):
     if not run_dir:
         return None
@@ -210,7 +200,7 @@ def main() -> None:
         bench += ["", quality_table(runs, floor), "",
                   "![FID vs time](figures/gan_fid_vs_time.png)", ""]
         plot_fid_vs_time(runs, floor, Path(args.docs) / "figures" / "gan_fid_vs_time.png")
-    replace_section(Path(args.docs) / "benchmarks.md", "\n".join(bench))
+    replace_marked_section(Path(args.docs) / "benchmarks.md", "gan", "\n".join(bench))
 
     if default and minimax:
         results = [f"### Saturation of the minimax generator loss ({args.date})", "",
@@ -221,7 +211,7 @@ def main() -> None:
                    saturation_section(default, minimax), "",
                    "![generator gradient norm](figures/gan_saturation.png)"]
         plot_saturation(default, minimax, Path(args.docs) / "figures" / "gan_saturation.png")
-        replace_section(Path(args.docs) / "results.md", "\n".join(results))
+        replace_marked_section(Path(args.docs) / "results.md", "gan", "\n".join(results))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from refs.cli import make_parser, non_negative_int, positive_float, positive_int
 from refs.detection.anchors import DIGIT_ASPECT_RATIOS
 from refs.detection.loss import BOX_LOSSES, CLS_LOSSES
 from refs.errors import TrainingError, UsageError
+from refs.utils.checkpoint import check_resumable, latest_run_with_checkpoint
 from refs.utils.distribute import STRATEGIES
 
 AREA = "detection"
@@ -100,24 +101,6 @@ class TrainConfig:
         skip = ("run_dir", "name", "data", "resume", "verbose")
         out = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
-
-
-def _latest_run(root: Path = Path("runs") / AREA) -> Path:
-    from refs.utils.checkpoint import CheckpointManager
-
-    candidates = sorted(p for p in root.glob("*") if p.is_dir()) if root.exists() else []
-    for path in reversed(candidates):
-        if CheckpointManager(path / "checkpoints").latest() is not None:
-            return path
-    raise UsageError(f"--resume: no run with a checkpoint under {root}; pass --run-dir")
-
-
-def _check_resumable(saved: dict, hparams: dict, path: Path) -> None:
-    diff = {k: (saved.get(k), hparams[k]) for k in _RESUME_KEYS
-            if k in saved and saved.get(k) != hparams[k]}
-    if diff:
-        shown = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
-        raise UsageError(f"cannot continue the run in {path} with different settings ({shown})")
 
 
 def load_data(config: TrainConfig, split: str, num: int | None = None):
@@ -269,7 +252,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     chief = is_chief()
     run_dir = config.run_dir
     if config.resume and run_dir is None:
-        run_dir = str(_latest_run())
+        run_dir = str(latest_run_with_checkpoint(Path("runs") / AREA))
     run = Run(AREA, name=config.name, run_dir=run_dir, config=hparams, enabled=chief)
     manager = CheckpointManager(run.path / "checkpoints")
 
@@ -298,7 +281,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
                              "time_capped": False}
     if manager.latest() is not None:
         groups, meta = manager.read(manager.latest())
-        _check_resumable(meta.get("config", {}), hparams, run.path)
+        check_resumable(meta.get("config", {}), hparams, _RESUME_KEYS, run.path)
         manager.restore({"model": network.variables, "optimizer": optimizer.variables})
         state.update(epoch=int(meta["epoch"]), step=int(meta.get("step", 0)),
                      time_before=float(meta.get("train_time_s", 0.0)))

@@ -28,6 +28,7 @@ from refs.cli import (
 from refs.errors import TrainingError, UsageError
 from refs.gan.losses import LOSS_NAMES
 from refs.gan.models import ARCHS
+from refs.utils.checkpoint import check_resumable, latest_run_with_checkpoint
 from refs.utils.distribute import STRATEGIES
 
 AREA = "gan"
@@ -79,25 +80,6 @@ def default_jit(arch: str) -> bool:
     return bool(tf.config.list_physical_devices("GPU")) or arch == "lean"
 
 
-def _latest_run(root: Path = Path("runs") / AREA) -> Path:
-    from refs.utils.checkpoint import CheckpointManager
-
-    candidates = sorted(p for p in root.glob("*") if p.is_dir()) if root.exists() else []
-    for path in reversed(candidates):
-        if CheckpointManager(path / "checkpoints").latest() is not None:
-            return path
-    raise UsageError(f"--resume: no run with a checkpoint under {root}; pass --run-dir")
-
-
-def _check_resumable(meta: dict, config: TrainConfig, path: Path) -> None:
-    saved = meta.get("config", {})
-    diff = {k: (saved.get(k), getattr(config, k)) for k in _RESUME_KEYS
-            if k in saved and saved.get(k) != getattr(config, k)}
-    if diff:
-        shown = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
-        raise UsageError(f"cannot continue the run in {path} with different settings ({shown})")
-
-
 def train(config: TrainConfig) -> dict[str, Any]:
     """Train (or continue) a GAN run; returns the results (also in ``results.json``)."""
     from refs.utils.distribute import get_strategy, is_chief, worker_index
@@ -127,7 +109,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     chief = is_chief()
     run_dir = config.run_dir
     if config.resume and run_dir is None:
-        run_dir = str(_latest_run())
+        run_dir = str(latest_run_with_checkpoint(Path("runs") / AREA))
     run = Run(AREA, name=config.name, run_dir=run_dir, config=config.hparams(), enabled=chief)
     manager = CheckpointManager(run.path / "checkpoints")
 
@@ -152,7 +134,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     meta: dict[str, Any] = {"epoch": 0, "step": 0, "train_time_s": 0.0}
     if manager.latest() is not None:
         _, saved_meta = CheckpointManager.read(manager.latest())
-        _check_resumable(saved_meta, config, run.path)
+        check_resumable(saved_meta.get("config", {}), dataclasses.asdict(config), _RESUME_KEYS,
+                        run.path)
         try:
             meta = manager.restore(cb.checkpoint_groups(gan))
         except ValueError as exc:

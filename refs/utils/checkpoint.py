@@ -125,3 +125,37 @@ class CheckpointManager:
             for v, value in zip(variables, saved[group]):
                 v.assign(value)
         return meta
+
+
+def latest_run_with_checkpoint(root: str | os.PathLike) -> Path:
+    """The newest run directory under ``root`` (by name: runs start with a UTC timestamp) that
+    holds a checkpoint in ``checkpoints/``; what ``--resume`` without ``--run-dir`` continues.
+
+    Raises:
+        refs.errors.UsageError: no run under ``root`` has a checkpoint.
+    """
+    from refs.errors import UsageError
+
+    root = Path(root)
+    candidates = sorted(p for p in root.glob("*") if p.is_dir()) if root.exists() else []
+    for path in reversed(candidates):
+        if CheckpointManager(path / "checkpoints").latest() is not None:
+            return path
+    raise UsageError(f"--resume: no run with a checkpoint under {root}; pass --run-dir")
+
+
+def check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any], keys: Sequence[str],
+                    path: str | os.PathLike) -> None:
+    """Refuse to continue a run whose checkpoint was made with other values of ``keys``
+    (settings that change the shapes or the meaning of the saved state).
+
+    Raises:
+        refs.errors.UsageError: naming every differing setting, saved vs now.
+    """
+    from refs.errors import UsageError
+
+    diff = {k: (saved.get(k), current[k]) for k in keys
+            if k in saved and k in current and saved.get(k) != current[k]}
+    if diff:
+        shown = ", ".join(f"{k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
+        raise UsageError(f"cannot continue the run in {path} with different settings ({shown})")
