@@ -18,3 +18,16 @@ def mnist_path() -> Path:
     if not path.exists():
         pytest.skip(f"no local MNIST at {path}; set REFS_MNIST")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist(mnist_path, tmp_path_factory) -> Path:
+    """256 training and 64 test images of the real MNIST, in the Keras npz layout."""
+    import numpy as np
+
+    with np.load(mnist_path) as d:
+        arrays = {"x_train": d["x_train"][:256], "y_train": d["y_train"][:256],
+                  "x_test": d["x_test"][:64], "y_test": d["y_test"][:64]}
+    path = tmp_path_factory.mktemp("data") / "tiny_mnist.npz"
+    np.savez(path, **arrays)
+    return path

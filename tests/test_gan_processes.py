@@ -22,16 +22,6 @@ TINY_FLAGS = ["--width", "4", "--latent-dim", "8", "--batch-size", "16", "--step
               "4", "--fid-samples", "0", "--verbose", "0", "--log-every", "0", "--no-jit"]
 
 
-@pytest.fixture(scope="module")
-def tiny_mnist(mnist_path, tmp_path_factory):
-    with np.load(mnist_path) as d:
-        arrays = {"x_train": d["x_train"][:256], "y_train": d["y_train"][:256],
-                  "x_test": d["x_test"][:64], "y_test": d["y_test"][:64]}
-    path = tmp_path_factory.mktemp("data") / "tiny_mnist.npz"
-    np.savez(path, **arrays)
-    return path
-
-
 def _env(**extra):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", **extra}
     env.pop("TF_CONFIG", None)

@@ -16,17 +16,6 @@ TINY = dict(width=4, latent_dim=8, batch_size=32, steps_per_epoch=3, fid_samples
             log_every=1, jit=False)
 
 
-@pytest.fixture(scope="module")
-def tiny_mnist(mnist_path, tmp_path_factory):
-    """256 training and 64 test images of the real MNIST, in the Keras npz layout."""
-    with np.load(mnist_path) as d:
-        arrays = {"x_train": d["x_train"][:256], "y_train": d["y_train"][:256],
-                  "x_test": d["x_test"][:64], "y_test": d["y_test"][:64]}
-    path = tmp_path_factory.mktemp("data") / "tiny_mnist.npz"
-    np.savez(path, **arrays)
-    return path
-
-
 def test_train_writes_the_run_and_continues(tmp_path, tiny_mnist):
     run_dir = tmp_path / "run"
     results = train(TrainConfig(epochs=2, run_dir=str(run_dir), data=str(tiny_mnist), **TINY))
