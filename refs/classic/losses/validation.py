@@ -26,10 +26,11 @@ and the training hot path pays nothing; XLA compilation is unaffected.
 
 In eager mode each check looks at no more than :data:`MAX_CHECKED_ELEMENTS` (65,536) leading
 elements of each input. A full pass over a 1,000,000-element batch costs about as much as the
-loss's own forward pass on small batches. The bounded sample still costs 1-9 ms per eager call
-(measured with ``bench/classic_losses.py --no-input-checks`` on a 2-core CPU, 2026-11-23: it
-decides whether eager calls meet the <= 1.05 speed target against keras.losses, see
-docs/benchmarks.md), and catches the systematic mistakes these checks exist for
+loss's own forward pass on small batches. A CPU tensor's sample is taken from its zero-copy
+``.numpy()`` view, which records nothing on an active GradientTape; taking it with backend
+ops cost 0.4-16 ms per forward + backward call on 1M elements (2-core CPU, 2026-11-23), now
+within noise for most losses (see docs/benchmarks.md). The sample still catches the
+systematic mistakes these checks exist for
 (probabilities given to a from-logits loss or the reverse, {0, 1} labels given to a hinge
 loss, one-hot targets given to a sparse loss). Switch the checks off, or make them
 exhaustive, with :func:`set_input_checks`.
@@ -164,6 +165,12 @@ def _is_concrete(x) -> bool:
     return False
 
 
+def _host_memory(x) -> bool:
+    """True for an eager TensorFlow tensor that lives in host (CPU) memory."""
+    return (keras.backend.backend() == "tensorflow" and hasattr(x, "numpy")
+            and "CPU" in str(getattr(x, "device", "")).upper())
+
+
 def concrete_sample(x):
     """A flat float numpy view of at most MAX_CHECKED_ELEMENTS leading values of ``x``.
 
@@ -175,9 +182,14 @@ def concrete_sample(x):
         x = np.asarray(x)
     cap = MAX_CHECKED_ELEMENTS
     if not isinstance(x, (np.ndarray, np.generic)):
-        if cap is not None and math.prod(x.shape) > cap:
-            x = keras.ops.reshape(x, (-1,))[:cap]
-        x = keras.ops.convert_to_numpy(x)
+        if _host_memory(x):
+            # A CPU tensor's .numpy() is a zero-copy view: slicing it costs nothing and records
+            # no op on an active GradientTape (slicing with backend ops did, costing ms/call).
+            x = x.numpy()
+        else:
+            if cap is not None and math.prod(x.shape) > cap:
+                x = keras.ops.reshape(x, (-1,))[:cap]  # copy only the sample off the device
+            x = keras.ops.convert_to_numpy(x)
     flat = np.asarray(x).reshape(-1)
     if cap is not None:
         flat = flat[:cap]
