@@ -129,3 +129,13 @@ def test_errors_come_first_and_all_are_reported():
     loss = keras.losses.BinaryCrossentropy(reduction="none")
     findings = check(_model(1, "softmax"), loss, np.array([0.0, 2.0]), raise_on_error=False)
     assert [f.severity for f in findings] == ["error", "error", "warning"]
+
+
+def test_check_is_callable_as_refs_classic_check():
+    import refs.classic
+
+    findings = refs.classic.check(_model(1, "softmax"), "binary_crossentropy", Y01,
+                                  raise_on_error=False)
+    assert findings[0].code == "softmax_single_unit"
+    with pytest.raises(refs.classic.LossConfigurationError):
+        refs.classic.check(_model(1, "softmax"), "binary_crossentropy", Y01)
