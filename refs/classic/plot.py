@@ -94,7 +94,16 @@ def draw_all(out_dir: str | Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
 
-    def save(fig, name):
+    def draw(name, x, curves, styles=None, reference=None, **axes):
+        """One figure: a line per curve (``styles``: label -> plot kwargs), saved as PNG."""
+        fig, ax = plt.subplots(figsize=(6, 4.2))
+        for label, values in curves.items():
+            ax.plot(x, values, label=label, **(styles or {}).get(label, {}))
+        if reference is not None:
+            ax.axhline(reference[0], ls="--", c="gray", label=reference[1])
+        ax.set(**axes)
+        ax.legend()
+        ax.grid(alpha=0.3)
         path = out_dir / f"{name}.png"
         fig.tight_layout()
         fig.savefig(path, dpi=90)
@@ -102,44 +111,21 @@ def draw_all(out_dir: str | Path) -> dict[str, Path]:
         paths[name] = path
 
     p = np.linspace(0.001, 1.0, 500)
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    for label, values in binary_curves(p).items():
-        style = {"ls": "--", "c": "k", "zorder": 3} if label == "cross-entropy" else {}
-        ax.plot(p, values, label=label, **style)
-    ax.set(xlabel="probability of the true class $p_t$", ylabel="loss", ylim=(0, 5),
-           title="Cross-entropy and focal loss")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    save(fig, "binary_losses")
-
+    draw("binary_losses", p, binary_curves(p),
+         styles={"cross-entropy": {"ls": "--", "c": "k", "zorder": 3}},
+         xlabel="probability of the true class $p_t$", ylabel="loss", ylim=(0, 5),
+         title="Cross-entropy and focal loss")
     m = np.linspace(-2.0, 2.5, 451)
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    for label, values in margin_curves(m).items():
-        ax.plot(m, values, label=label, drawstyle="steps-post" if label == "0-1" else "default")
-    ax.set(xlabel="margin $y \\cdot f(x)$", ylabel="loss", ylim=(0, 5),
-           title="Margin losses (labels in {-1, 1})")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    save(fig, "margin_losses")
-
+    draw("margin_losses", m, margin_curves(m), styles={"0-1": {"drawstyle": "steps-post"}},
+         xlabel="margin $y \\cdot f(x)$", ylabel="loss", ylim=(0, 5),
+         title="Margin losses (labels in {-1, 1})")
     r = np.linspace(-3.0, 3.0, 601)
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    for label, values in regression_curves(r).items():
-        ax.plot(r, values, label=label)
-    ax.set(xlabel="residual $\\hat y - y$", ylabel="loss", ylim=(0, 4),
-           title="Regression losses")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    save(fig, "regression_losses")
-
+    draw("regression_losses", r, regression_curves(r), xlabel="residual $\\hat y - y$",
+         ylabel="loss", ylim=(0, 4), title="Regression losses")
     q = np.linspace(0.0, 1.0, 501)
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    ax.plot(q, bernoulli_entropy(q), label="H(p) (nats)")
-    ax.axhline(np.log(2), ls="--", c="gray", label="log 2 (p = 0.5)")
-    ax.set(xlabel="p", ylabel="entropy", title="Entropy of a Bernoulli(p) variable")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    save(fig, "bernoulli_entropy")
+    draw("bernoulli_entropy", q, {"H(p) (nats)": bernoulli_entropy(q)},
+         reference=(np.log(2), "log 2 (p = 0.5)"), xlabel="p", ylabel="entropy",
+         title="Entropy of a Bernoulli(p) variable")
     return paths
 
 
