@@ -26,10 +26,11 @@ and the training hot path pays nothing; XLA compilation is unaffected.
 
 In eager mode each check looks at no more than :data:`MAX_CHECKED_ELEMENTS` (65,536) leading
 elements of each input. A full pass over a 1,000,000-element batch costs about as much as the
-loss's own forward pass on small batches. A CPU tensor's sample is taken from its zero-copy
-``.numpy()`` view, which records nothing on an active GradientTape; taking it with backend
-ops cost 0.4-16 ms per forward + backward call on 1M elements (2-core CPU, 2026-11-23), now
-within noise for most losses (see docs/benchmarks.md). The sample still catches the
+loss's own forward pass on small batches. A CPU tensor's sample is read through a zero-copy
+numpy view (``np.asarray``), which records nothing on an active GradientTape. Taking it with
+backend ops cost 0.4-16 ms per forward + backward call on 1M elements, and ``.numpy()`` (a full
+copy) about 1 ms (2-core CPU, 2026-11-23); the view costs tens of microseconds (see
+docs/benchmarks.md). The sample still catches the
 systematic mistakes these checks exist for
 (probabilities given to a from-logits loss or the reverse, {0, 1} labels given to a hinge
 loss, one-hot targets given to a sparse loss). Switch the checks off, or make them
@@ -183,9 +184,10 @@ def concrete_sample(x):
     cap = MAX_CHECKED_ELEMENTS
     if not isinstance(x, (np.ndarray, np.generic)):
         if _host_memory(x):
-            # A CPU tensor's .numpy() is a zero-copy view: slicing it costs nothing and records
-            # no op on an active GradientTape (slicing with backend ops did, costing ms/call).
-            x = x.numpy()
+            # np.asarray of a CPU tensor is a zero-copy view (``.numpy()`` copies the whole
+            # tensor: ~0.1 ms per MB), and slicing it records no op on an active GradientTape
+            # (slicing with backend ops did, costing ms per call).
+            x = np.asarray(x)
         else:
             if cap is not None and math.prod(x.shape) > cap:
                 x = keras.ops.reshape(x, (-1,))[:cap]  # copy only the sample off the device
