@@ -40,15 +40,15 @@ def bench_table(doc: dict, nochecks: dict | None) -> str:
     eager = [r for r in doc["rows"] if r["mode"] == "eager"]
     lines += ["", f"Under XLA {sum(r['ratio'] <= 1.05 for r in jit)} of {len(jit)} losses meet "
               f"the target; eager, {sum(r['ratio'] <= 1.05 for r in eager)} of {len(eager)}. "
-              "These eager runs predate a fix to refs' input checks: they took their sample "
-              "with TensorFlow ops, recorded by the GradientTape, costing 0.4-16 ms per "
-              "forward + backward call (interleaved on/off, machine loaded). They now read "
-              "the zero-copy numpy view; measured again after the fix: MSE, Huber, sparse CCE "
-              "and categorical focal within noise (-2 to +0.4 ms), CCE +3 ms and BCE from "
-              "probabilities +10 ms on a loaded machine (to re-measure on a quiet one). With "
-              "the checks off the remaining eager misses are BCE from probabilities (Keras "
-              "2's log(p + eps) costs two extra elementwise ops, kept for exact parity), "
-              "Huber and categorical focal. Eager timings drift about 15% between runs. "
+              "Ratio = median over the repetitions of the paired ratio ours_i / keras_i "
+              "(each pair run back to back, order alternating). Single eager rows still vary "
+              "by about +-3% between runs on this shared 2-core machine. Two fixes got eager "
+              "mode here: the input checks read their sample through a zero-copy numpy view "
+              "(`np.asarray`; slicing with TensorFlow ops was recorded by the GradientTape, "
+              "0.4-16 ms per call, and `.numpy()` copied the whole tensor, ~1 ms), and BCE "
+              "from probabilities negates after the mean (bit-identical, one elementwise op "
+              "fewer forward and backward; it keeps Keras 2's log(p + eps), which Keras 3 "
+              "dropped, for exact parity with the golden values). "
               "Inside model.fit the loss is traced, so the checks never run there."]
     return "\n".join(lines)
 

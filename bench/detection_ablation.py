@@ -6,7 +6,7 @@ canvases, epochs, batch size) and is scored with COCO mAP on the same test canva
 - focal loss, gamma in {0, 0.5, 1, 2, 5} x alpha in {0.25, 0.5, 0.75};
 - plain BCE with the prior initialisation (pi = 0.01) and without it (bias 0).
 
-    python bench/detection_ablation.py [--epochs 3 --train-images 2400 --test-images 300]
+    python bench/detection_ablation.py [--epochs 2 --train-images 4800 --test-images 300]
                                        [--only focal-g2-a0.25,bce-prior] [--restart]
 
 Results are appended to ``docs/data/detection_ablation.json`` as each configuration finishes
@@ -46,13 +46,13 @@ def grid() -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--train-images", type=int, default=2400)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--train-images", type=int, default=4800)
     parser.add_argument("--warmup-steps", type=int, default=50)
     parser.add_argument("--test-images", type=int, default=300)
     parser.add_argument("--only", default=None, help="comma-separated configuration ids")
     parser.add_argument("--restart", action="store_true", help="forget earlier results")
-    parser.add_argument("--root", default="runs/detection/ablation")
+    parser.add_argument("--root", default="runs/detection/ablation-300")
     args = parser.parse_args()
 
     from refs.detection.train import TrainConfig, train
