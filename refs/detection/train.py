@@ -103,6 +103,19 @@ class TrainConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 
+def make_optimizer(lr: float, warmup_steps: int, total_steps: int, weight_decay: float,
+                   clipnorm: float | None):
+    """The detector's optimiser: AdamW, linear warmup to ``lr`` (over at most half the run),
+    then cosine decay to ``lr / 100`` at ``total_steps``; global gradient-norm clipping."""
+    import keras
+
+    warmup = min(warmup_steps, total_steps // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else lr, decay_steps=max(1, total_steps - warmup),
+        warmup_target=lr if warmup else None, warmup_steps=warmup, alpha=0.01)
+    return keras.optimizers.AdamW(schedule, weight_decay=weight_decay, global_clipnorm=clipnorm)
+
+
 def load_data(config: TrainConfig, split: str, num: int | None = None):
     """``(canvases, class_names, category_ids)`` of ``split`` ("train", "val" or "test").
 
@@ -229,8 +242,6 @@ def train(config: TrainConfig) -> dict[str, Any]:
     from refs.utils.distribute import get_strategy, is_chief
 
     strategy = get_strategy(config.strategy)  # first: multi-worker needs it before other ops
-    import keras
-
     from refs.detection.data import to_dataset
     from refs.detection.detector import Detector, anchor_generator_from, network_from
     from refs.detection.encoding import LabelEncoder
@@ -268,12 +279,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
                              config.box_loss, config.delta, config.box_weight,
                              anchors=encoder.anchors)
         detector = Detector(network, loss, name="detector")
-        warmup = min(config.warmup_steps, total_steps // 2)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            0.0 if warmup else config.lr, decay_steps=max(1, total_steps - warmup),
-            warmup_target=config.lr if warmup else None, warmup_steps=warmup, alpha=0.01)
-        optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay,
-                                           global_clipnorm=config.clipnorm)
+        optimizer = make_optimizer(config.lr, config.warmup_steps, total_steps,
+                                   config.weight_decay, config.clipnorm)
         detector.compile(optimizer=optimizer)
         optimizer.build(detector.trainable_variables)
 
