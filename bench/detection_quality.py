@@ -54,8 +54,23 @@ def main() -> None:
         "target": {"mAP50": 0.95, "mAP": 0.75, "minutes": 20},
     }
     path = write_json("detection_quality.json", doc)
+    copy_figures(run_dir)
     print(f"mAP {evaluation['mAP']:.3f}  mAP@.5 {evaluation['mAP50']:.3f}  "
           f"train {results['train_time_s'] / 60:.1f} min -> {path}")
+
+
+def copy_figures(run_dir: Path) -> None:
+    """The run's last validation drawing and its learning curves, into docs/figures/."""
+    import shutil
+
+    from refs.tracking import plot_learning_curves
+
+    figures = Path(__file__).resolve().parents[1] / "docs" / "figures"
+    drawings = sorted((run_dir / "figures").glob("val_detections_*.png"))
+    if drawings:
+        shutil.copyfile(drawings[-1], figures / "detection_val_detections.png")
+    plot_learning_curves(run_dir, figures / "detection_learning_curves.png",
+                         title=f"refs.detection default run ({run_dir.name})")
 
 
 if __name__ == "__main__":
