@@ -55,6 +55,7 @@ non_negative_int = _typed(int, lambda v: v >= 0, "a non-negative integer")
 positive_float = _typed(float, lambda v: v > 0 and v == v and v != float("inf"),
                         "a positive finite number")
 unit_float = _typed(float, lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]")
+open_unit_float = _typed(float, lambda v: 0.0 < v < 1.0, "a number in (0, 1)")
 
 
 def make_parser(

@@ -132,3 +132,56 @@ def test_mixed_precision_wraps_optimizers_and_trains():
         assert gan.generator.output.dtype == "float32"   # images and logits stay float32
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_sampler_is_the_generator_without_a_weight_average():
+    gan = _tiny_gan()
+    gan.build_optimizers()
+    assert gan.sampler() is gan.generator
+
+
+def test_sampler_holds_the_exponential_average_of_the_generator_weights():
+    """avg_1 = w_1 (after the first update), avg_t = m avg_(t-1) + (1 - m) w_t: recomputed
+    here from the generator's weights after each step, and compared with what sampler() holds;
+    batch-norm statistics are the generator's own; the copy is not part of the GAN's variables."""
+    m = 0.9
+    keras.utils.set_random_seed(0)
+    gan = GAN(build_generator("lean", latent_dim=8, width=4),
+              build_discriminator("lean", width=4), seed=0)
+    d_loss, g_loss = get_loss_pair("non-saturating")
+    gan.compile(keras.optimizers.Adam(1e-2, beta_1=0.5),
+                keras.optimizers.Adam(1e-2, beta_1=0.5, use_ema=True, ema_momentum=m),
+                d_loss, g_loss, jit_compile=False)
+    gan.build_optimizers()
+    n_variables = len(gan.variables)
+    images = np.random.default_rng(1).integers(0, 256, (48, 28, 28), dtype=np.uint8)
+
+    class Record(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.after = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.after.append([w.numpy().copy() for w in gan.generator.trainable_weights])
+
+    record = Record()
+    gan.fit(gan_dataset(images, 16), epochs=1, steps_per_epoch=3, verbose=0, shuffle=False,
+            callbacks=[record])
+    expected = record.after[0]
+    for weights in record.after[1:]:
+        expected = [m * e + (1 - m) * w for e, w in zip(expected, weights)]
+    sampler = gan.sampler()
+    assert sampler is not gan.generator
+    trainable = {id(v) for v in gan.generator.trainable_weights}
+    averaged = [s for s, g in zip(sampler.weights, gan.generator.weights) if id(g) in trainable]
+    assert len(averaged) == len(expected)
+    for got, want in zip(averaged, expected):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    assert any(not np.allclose(w, now) for w, now in zip(expected, record.after[-1]))
+    for s, g in zip(sampler.weights, gan.generator.weights):
+        if id(g) not in trainable:  # batch-norm moving statistics: copied, not averaged
+            np.testing.assert_array_equal(s.numpy(), g.numpy())
+    assert len(gan.variables) == n_variables
+    noise = np.random.default_rng(2).standard_normal((4, 8)).astype("float32")
+    np.testing.assert_allclose(gan.generate(noise), sampler(noise, training=False).numpy(),
+                               rtol=1e-6, atol=1e-6)

@@ -83,7 +83,8 @@ def test_sample_cli_errors(tmp_path):
 
 @pytest.mark.parametrize("argv", [["--loss", "wasserstein"], ["--width", "0"],
                                   ["--arch", "big"], ["--lr", "-1"],
-                                  ["--strategy", "tpu"], ["--label-smoothing", "2"]])
+                                  ["--strategy", "tpu"], ["--label-smoothing", "2"],
+                                  ["--ema", "1"], ["--ema", "0"], ["--ema", "-0.5"]])
 def test_train_cli_rejects_bad_flags(argv):
     with pytest.raises(SystemExit) as exc:
         train_cli.build_parser().parse_args(argv)
@@ -95,3 +96,27 @@ def test_train_cli_rejects_bad_combinations():
         train_cli.main(["--arch", "tutorial", "--width", "32"])
     with pytest.raises(UsageError, match="--label-smoothing"):
         train_cli.main(["--loss", "hinge", "--label-smoothing", "0.1"])
+
+
+def test_ema_run_saves_the_averaged_generator_and_resumes(tmp_path, tiny_mnist):
+    import keras
+
+    run_dir = tmp_path / "run"
+    config = dict(run_dir=str(run_dir), data=str(tiny_mnist), ema=0.9, **TINY)
+    train(TrainConfig(epochs=1, **config))
+    saved = keras.saving.load_model(run_dir / "generator.keras", compile=False)
+    ckpt, meta = CheckpointManager.read(run_dir / "checkpoints" / "ckpt-000001.npz")
+    assert meta["config"]["ema"] == 0.9
+    # generator.keras holds the weight average, which the checkpoint carries as optimizer state:
+    # every trainable weight of the saved generator is one of the g_optimizer arrays.
+    optimizer_arrays = ckpt["g_optimizer"]
+    for w in saved.trainable_weights:
+        assert any(a.shape == w.shape and np.array_equal(a, w.numpy())
+                   for a in optimizer_arrays), w.path
+    raw = ckpt["model"]  # the generator's own (trained) weights differ from their average
+    kernel = saved.trainable_weights[0].numpy()
+    assert not any(a.shape == kernel.shape and np.array_equal(a, kernel) for a in raw)
+    results = train(TrainConfig(epochs=2, **config))
+    assert results["steps"] == 6
+    with pytest.raises(UsageError, match="ema: checkpoint 0.9 vs now 0.99"):
+        train(TrainConfig(epochs=3, **{**config, "ema": 0.99}))

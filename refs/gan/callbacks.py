@@ -139,7 +139,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 "train_time_s": self.counter.train_time}
         self.last_path = self.manager.save(epoch + 1, checkpoint_groups(self.model), meta)
         if self.generator_path is not None:
-            save_generator(self.model.generator, self.generator_path)
+            save_generator(self.model.sampler(), self.generator_path)
 
 
 class QualityCallback(keras.callbacks.Callback):

@@ -31,6 +31,12 @@ from refs.gan import losses as gan_losses
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 
 
+class _Untracked:
+    """A plain holder: Keras does not track what it holds as part of a model."""
+
+    model = None
+
+
 def generate_images(generator, noise, batch_size: int = 1000):
     """``generator(noise)`` in inference mode, in batches, as a float32 numpy array."""
     import numpy as np
@@ -58,6 +64,7 @@ class GAN(keras.Model):
         self.latent_dim = int(generator.inputs[0].shape[-1])
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self._ema_copy = _Untracked()  # sampler()'s averaged copy, outside this model's weights
         # Both networks are built; Keras must not try to build the GAN by calling it on a batch
         # of images (its input is noise).
         self.built = True
@@ -105,12 +112,38 @@ class GAN(keras.Model):
         return keras.random.normal((n, self.latent_dim), seed=seed)
 
     def generate(self, noise, batch_size: int = 1000):
-        """Images in [-1, 1] for ``noise`` (numpy, in batches; inference mode).
+        """Images in [-1, 1] for ``noise`` (numpy, in batches; inference mode), from
+        :meth:`sampler` (the weight average when the generator's optimizer keeps one).
 
         Calls the generator directly rather than ``predict`` (which, under a multi-worker
         strategy, would wait for the other workers).
         """
-        return generate_images(self.generator, noise, batch_size)
+        return generate_images(self.sampler(), noise, batch_size)
+
+    def sampler(self):
+        """The generator to sample from: ``self.generator``, or, when the generator's
+        optimizer keeps an exponential moving average of its weights (Keras's ``use_ema``,
+        ``--ema`` in the trainer), a copy of it holding that average.
+
+        The average (``avg <- m avg + (1 - m) w`` after every update, ``avg = w`` after the
+        first) is an optimizer variable, so checkpoints carry it; batch-norm statistics, which
+        no optimizer updates, are the generator's own. The copy is refreshed on every call and
+        is not part of this model's variables.
+        """
+        optimizer = getattr(self, "g_optimizer", None)
+        if optimizer is None or not optimizer.use_ema:
+            return self.generator
+        averages = getattr(optimizer, "_model_variables_moving_average", None)
+        trainable = self.generator.trainable_variables
+        if not averages or len(averages) != len(trainable):
+            raise RuntimeError("the generator's optimizer has no weight average for its "
+                               "variables; call build_optimizers() first")
+        if self._ema_copy.model is None:
+            self._ema_copy.model = keras.models.clone_model(self.generator)
+        by_path = {v.path: a for v, a in zip(trainable, averages)}
+        for mine, theirs in zip(self._ema_copy.model.weights, self.generator.weights):
+            mine.assign(by_path.get(theirs.path, theirs))
+        return self._ema_copy.model
 
     def _replica_seed(self):
         """The next seed of the noise stream, made distinct per replica (so that replicas of a

@@ -20,6 +20,7 @@ from typing import Any
 from refs.cli import (
     make_parser,
     non_negative_int,
+    open_unit_float,
     positive_float,
     positive_int,
     run_cli,
@@ -33,7 +34,7 @@ from refs.utils.distribute import STRATEGIES
 
 AREA = "gan"
 # Settings that must not change when a run is continued.
-_RESUME_KEYS = ("arch", "width", "latent_dim", "loss", "batch_size", "seed")
+_RESUME_KEYS = ("arch", "width", "latent_dim", "loss", "batch_size", "seed", "ema")
 
 
 @dataclasses.dataclass
@@ -46,6 +47,7 @@ class TrainConfig:
     loss: str = "non-saturating"
     lr: float = 2e-4
     beta_1: float = 0.5
+    ema: float | None = None  # decay of the generator's weight average (None: no average)
     label_smoothing: float = 0.0
     gp_weight: float = 10.0
     epochs: int = 5
@@ -124,9 +126,10 @@ def train(config: TrainConfig) -> dict[str, Any]:
                                             batch_norm=config.loss != "wgan-gp", synchronized=sync)
         gan = GAN(generator, discriminator, seed=config.seed, name="gan")
         d_loss, g_loss = get_loss_pair(config.loss, config.label_smoothing, config.gp_weight)
+        ema = {"use_ema": True, "ema_momentum": config.ema} if config.ema else {}
         gan.compile(
             keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
-            keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
+            keras.optimizers.Adam(config.lr, beta_1=config.beta_1, **ema),
             d_loss, g_loss, jit_compile=config.jit,
         )
         gan.build_optimizers()
@@ -216,7 +219,7 @@ def _finish(run, gan, config, counter, quality, fixed_noise, chief) -> dict[str,
                         if k not in ("kind", "step", "wall_time", "epoch")})
     if not chief:
         return results
-    generator_path = cb.save_generator(gan.generator, run.path / "generator.keras")
+    generator_path = cb.save_generator(gan.sampler(), run.path / "generator.keras")
     results["generator"] = str(generator_path)
     grids = sorted(run.figure_dir.glob("samples_*.png"))
     if grids:
@@ -241,6 +244,10 @@ def build_parser():
     g.add_argument("--loss", choices=LOSS_NAMES, default="non-saturating", help="GAN loss pair")
     g.add_argument("--lr", type=positive_float, default=TrainConfig.lr, help="Adam learning rate")
     g.add_argument("--beta-1", type=unit_float, default=TrainConfig.beta_1, help="Adam beta_1")
+    g.add_argument("--ema", type=open_unit_float, default=None, metavar="DECAY",
+                   help="sample (grids, FID, generator.keras) from an exponential moving "
+                        "average of the generator's weights with this decay, e.g. 0.999 "
+                        "(default: the generator itself)")
     g.add_argument("--label-smoothing", type=unit_float, default=0.0,
                    help="one-sided label smoothing of D's real targets (minimax losses)")
     g.add_argument("--gp-weight", type=positive_float, default=10.0,
