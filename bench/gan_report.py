@@ -9,7 +9,8 @@ classifier and sample count.
 Run::
 
     python bench/gan_report.py --default runs/gan/ttq-default --tutorial runs/gan/ttq-tutorial \\
-        --minimax runs/gan/sat-minimax --throughput bench/results/gan_throughput.json
+        --minimax runs/gan/sat-minimax --non-saturating runs/gan/sat-ns \\
+        --also "default + ema 0.999=runs/gan/ttq-ema" --throughput bench/results/gan_throughput.json
 """
 
 from __future__ import annotations
@@ -131,11 +132,15 @@ def saturation_section(ns, mm) -> str:
     mm_eval = {e["epoch"]: e for e in mm["evals"]}
     ns_ep = {e["epoch"]: e for e in ns["epochs"]}
     mm_ep = {e["epoch"]: e for e in mm["epochs"]}
-    for epoch in sorted(set(ns_eval) & set(mm_eval)):
+    def cell(table, epoch, key, fmt):
+        return format(table[epoch][key], fmt) if epoch in table else "not run yet"
+
+    for epoch in sorted(set(ns_eval) | set(mm_eval)):
         lines.append(
-            f"| {epoch} | {ns_eval[epoch]['fid']:.3f} | {mm_eval[epoch]['fid']:.3f} | "
-            f"{ns_ep[epoch]['d_fake']:.3f} | {mm_ep[epoch]['d_fake']:.3f} | "
-            f"{ns_ep[epoch]['g_grad_norm']:.3g} | {mm_ep[epoch]['g_grad_norm']:.3g} |")
+            f"| {epoch} | {cell(ns_eval, epoch, 'fid', '.3f')} | "
+            f"{cell(mm_eval, epoch, 'fid', '.3f')} | {cell(ns_ep, epoch, 'd_fake', '.3f')} | "
+            f"{cell(mm_ep, epoch, 'd_fake', '.3f')} | {cell(ns_ep, epoch, 'g_grad_norm', '.3g')} | "
+            f"{cell(mm_ep, epoch, 'g_grad_norm', '.3g')} |")
     e_ns, _ = grad_norm_summary(ns)
     e_mm, _ = grad_norm_summary(mm)
     lines.append("")
@@ -155,7 +160,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--default")
     p.add_argument("--tutorial")
-    p.add_argument("--minimax")
+    p.add_argument("--minimax", help="the saturation experiment's minimax arm")
+    p.add_argument("--non-saturating", default=None,
+                   help="its non-saturating arm (default: --default, when it ran as long)")
+    p.add_argument("--also", action="append", default=[], metavar="LABEL=RUN_DIR",
+                   help="more runs for the time-to-quality table (e.g. ema=runs/gan/ttq-ema)")
     p.add_argument("--throughput")
     p.add_argument("--date", required=True, help="date of the measurements")
     p.add_argument("--machine", default="2-core AMD EPYC VM (AVX2), shared: other jobs ran")
@@ -165,6 +174,8 @@ def main() -> None:
     args = p.parse_args()
     floor = floor_metrics()
     default, tutorial, minimax = map(load_run, (args.default, args.tutorial, args.minimax))
+    non_saturating = load_run(args.non_saturating) if args.non_saturating else default
+    extra = {label: load_run(d) for label, d in (a.split("=", 1) for a in args.also)}
 
     bench = [f"Measured {args.date} on a {args.machine}. {args.bench_notes}".strip(), ""]
     if args.throughput:
@@ -184,6 +195,7 @@ def main() -> None:
                       f"{t['speedup_xla']:.2f}x with XLA, {t['speedup_no_xla']:.2f}x without.",
                   ""]
     runs = {k: v for k, v in (("default", default), ("tutorial", tutorial)) if v}
+    runs.update(extra)
     if runs:
         bench += ["### Time to quality (FID vs training time, N = 10,000, vs the MNIST test set)",
                   "", f"Real-data floor (10,000 training images vs test): FID "
@@ -202,15 +214,16 @@ def main() -> None:
         plot_fid_vs_time(runs, floor, Path(args.docs) / "figures" / "gan_fid_vs_time.png")
     replace_marked_section(Path(args.docs) / "benchmarks.md", "gan", "\n".join(bench))
 
-    if default and minimax:
+    if non_saturating and minimax:
+        ns = non_saturating
         results = [f"### Saturation of the minimax generator loss ({args.date})", "",
-                   f"Same seed and settings ({describe(default)}), generator loss "
+                   f"Same seed and settings ({describe(ns)}), generator loss "
                    "`-log D(G(z))` (non-saturating) vs `log(1 - D(G(z)))` (minimax). FID on "
-                   f"{default['config']['hparams']['fid_samples']:,} samples vs the MNIST test "
+                   f"{ns['config']['hparams']['fid_samples']:,} samples vs the MNIST test "
                    f"set (floor at 10,000: {floor['fid']:.3f}). {args.notes}".strip(), "",
-                   saturation_section(default, minimax), "",
+                   saturation_section(ns, minimax), "",
                    "![generator gradient norm](figures/gan_saturation.png)"]
-        plot_saturation(default, minimax, Path(args.docs) / "figures" / "gan_saturation.png")
+        plot_saturation(ns, minimax, Path(args.docs) / "figures" / "gan_saturation.png")
         replace_marked_section(Path(args.docs) / "results.md", "gan", "\n".join(results))
 
 
