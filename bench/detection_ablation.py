@@ -8,6 +8,13 @@ canvases, epochs, batch size) and is scored with COCO mAP on the same test canva
 
     python bench/detection_ablation.py [--epochs 2 --train-images 4800 --test-images 300]
                                        [--only focal-g2-a0.25,bce-prior] [--restart]
+                                       [--out detection_ablation.json]
+
+A check at the full default budget of the early winner against the paper's setting:
+
+    python bench/detection_ablation.py --epochs 7 --train-images 8000 --warmup-steps 200 \
+        --test-images 1000 --only focal-g0.5-a0.25,focal-g2-a0.25 \
+        --root runs/detection/ablation-full --out detection_ablation_full.json
 
 Results are appended to ``docs/data/detection_ablation.json`` as each configuration finishes
 (finished ones are skipped on a re-run unless ``--restart``), so a partial grid is kept.
@@ -53,6 +60,8 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="comma-separated configuration ids")
     parser.add_argument("--restart", action="store_true", help="forget earlier results")
     parser.add_argument("--root", default="runs/detection/ablation-300")
+    parser.add_argument("--out", default=NAME,
+                        help="results file in docs/data (another budget: another file)")
     args = parser.parse_args()
 
     from refs.detection.train import TrainConfig, train
@@ -62,7 +71,7 @@ def main() -> None:
     budget = {"epochs": args.epochs, "train_images": args.train_images,
               "test_images": args.test_images, "val_images": 100, "batch_size": 32,
               "warmup_steps": args.warmup_steps}
-    doc = None if args.restart else read_json(NAME)
+    doc = None if args.restart else read_json(args.out)
     if not doc or doc.get("budget") != budget:
         doc = {"budget": budget, "results": {}}
     wanted = set(args.only.split(",")) if args.only else None
@@ -92,7 +101,7 @@ def main() -> None:
         record["seconds"] = round(time.perf_counter() - start, 1)
         doc["results"][cfg["id"]] = record
         doc["machine"] = machine()
-        write_json(NAME, doc)
+        write_json(args.out, doc)
         print(f"{cfg['id']}: mAP {record['mAP']:.3f}  mAP@.5 {record['mAP50']:.3f}  "
               f"({record['seconds']:.0f} s)", flush=True)
 
