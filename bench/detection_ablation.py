@@ -10,7 +10,7 @@ canvases, epochs, batch size) and is scored with COCO mAP on the same test canva
                                        [--only focal-g2-a0.25,bce-prior] [--restart]
                                        [--out detection_ablation.json]
 
-A check at the full default budget of the early winner against the paper's setting:
+A check of the early winner at the full default budget (the default run is the paper's setting):
 
     python bench/detection_ablation.py --epochs 7 --train-images 8000 --warmup-steps 200 \
         --test-images 1000 --only focal-g0.5-a0.25,focal-g2-a0.25 \

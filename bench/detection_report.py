@@ -125,6 +125,11 @@ def ablation_section() -> str:
         fsteps = fb["epochs"] * -(-fb["train_images"] // fb["batch_size"])
         rows = ", ".join(f"{k}: mAP {v['mAP']:.3f} (mAP@.5 {v['mAP50']:.3f})"
                          for k, v in fr.items())
+        q = read_json("detection_quality.json")
+        if q and "focal-g2-a0.25" not in fr:
+            rows += (f"; the default run (gamma {q['hparams']['gamma']:g}, alpha "
+                     f"{q['hparams']['alpha']:g}, same budget and seed): mAP "
+                     f"{q['test']['mAP']:.3f} (mAP@.5 {q['test']['mAP50']:.3f})")
         lines += ["", f"At the full default budget ({fsteps} steps, {fb['test_images']} test "
                   f"canvases, `--out detection_ablation_full.json`): {rows}."]
     return "\n".join(lines) + "\n"
