@@ -13,7 +13,7 @@ canvases, epochs, batch size) and is scored with COCO mAP on the same test canva
 A check of the early winner at the full default budget (the default run is the paper's setting):
 
     python bench/detection_ablation.py --epochs 7 --train-images 8000 --warmup-steps 200 \
-        --test-images 1000 --only focal-g0.5-a0.25,focal-g2-a0.25 \
+        --test-images 1000 --only focal-g0.5-a0.25 \
         --root runs/detection/ablation-full --out detection_ablation_full.json
 
 Results are appended to ``docs/data/detection_ablation.json`` as each configuration finishes
