@@ -36,6 +36,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import keras  # noqa: E402
 from detection_common import machine, write_json  # noqa: E402
 
 # keras-cv's functional RetinaNet is declared with a dict input and called with a tensor.
@@ -107,22 +108,20 @@ def build_peer(num_classes: int, hparams: dict, total_steps: int):
     return model
 
 
-class StopAfter:
-    """A Keras callback that ends ``fit`` once ``seconds`` of wall time have passed."""
+class StopAfter(keras.callbacks.Callback):
+    """Ends ``fit`` once ``seconds`` of wall time have passed; ``steps`` counts the steps run."""
 
-    def __new__(cls, seconds: float):
-        import keras
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds, self.start, self.steps = seconds, 0.0, 0
 
-        class _Stop(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.start, self.steps = time.perf_counter(), 0
+    def on_train_begin(self, logs=None):
+        self.start, self.steps = time.perf_counter(), 0
 
-            def on_train_batch_end(self, batch, logs=None):
-                self.steps += 1
-                if time.perf_counter() - self.start >= seconds:
-                    self.model.stop_training = True
-
-        return _Stop()
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if time.perf_counter() - self.start >= self.seconds:
+            self.model.stop_training = True
 
 
 def peer_dataset(images, targets, batch_size: int, seed: int):
