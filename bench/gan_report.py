@@ -62,6 +62,34 @@ def quality_table(runs: dict, floor: dict) -> str:
     return "\n".join(lines)
 
 
+def class_histogram(run, n: int = 10000, seed: int = 0) -> list[int]:
+    """How many of ``n`` samples of the run's final ``generator.keras`` the feature classifier
+    assigns to each digit (shows whether all ten digits are generated)."""
+    import keras
+    import numpy as np
+
+    from refs.gan.classifier import classifier_outputs, get_classifier
+    from refs.gan.gan import generate_images
+
+    generator = keras.saving.load_model(run["path"] / "generator.keras", compile=False)
+    noise = np.random.default_rng(seed).standard_normal(
+        (n, int(generator.inputs[0].shape[-1]))).astype("float32")
+    _, probs = classifier_outputs(get_classifier(), generate_images(generator, noise))
+    return np.bincount(probs.argmax(1), minlength=10).tolist()
+
+
+def copy_last_grid(run, out: Path) -> Path | None:
+    """The run's last per-epoch sample grid, copied to ``out`` (for the docs)."""
+    import shutil
+
+    grids = sorted((run["path"] / "figures").glob("samples_*.png"))
+    if not grids:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(grids[-1], out)
+    return out
+
+
 def time_to_target(run, floor, factor=10.0):
     for e in run["evals"]:
         if e["fid"] <= factor * floor["fid"]:
@@ -207,10 +235,16 @@ def main() -> None:
             when = (f"reached at epoch {hit['epoch']} after {hit['train_time_s'] / 60:.1f} min "
                     "of training") if hit else "not reached in this run"
             rss = run["results"].get("peak_rss_mb")
+            counts = class_histogram(run)
             bench.append(f"- **{label}**: {describe(run)}; 10x floor {when}"
-                         + (f"; peak RSS {rss:.0f} MB." if rss else "."))
+                         + (f"; peak RSS {rss:.0f} MB" if rss else "")
+                         + f"; final samples per digit 0-9 (of 10,000): {counts}.")
         bench += ["", quality_table(runs, floor), "",
                   "![FID vs time](figures/gan_fid_vs_time.png)", ""]
+        grid = Path(args.docs) / "figures" / "gan_default_samples.png"
+        if default and copy_last_grid(default, grid):
+            bench += ["Samples of the default run after its last epoch (fixed noise):", "",
+                      "![default samples](figures/gan_default_samples.png)", ""]
         plot_fid_vs_time(runs, floor, Path(args.docs) / "figures" / "gan_fid_vs_time.png")
     replace_marked_section(Path(args.docs) / "benchmarks.md", "gan", "\n".join(bench))
 

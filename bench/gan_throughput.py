@@ -16,9 +16,11 @@ for G, D on real + fake, and the generator's extra backward pass through D) agai
 
 Run (under the shared lock)::
 
-    flock /tmp/refs-heavy.lock python bench/gan_throughput.py --lean --out bench/results/gan.json
+    flock /tmp/refs-heavy.lock python bench/gan_throughput.py --arch infogan --arch lean \
+        --out bench/results/gan_throughput.json
 
-``--lean`` also times the default lean networks with and without XLA (to choose the default).
+``--arch NAME`` (repeatable) also times refs.gan's own networks with and without XLA (to choose
+the default ``jit``).
 """
 
 from __future__ import annotations
@@ -130,7 +132,8 @@ def main() -> None:
     parser.add_argument("--ghz", type=float, default=2.45, help="clock used for the peak")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=None)
-    parser.add_argument("--lean", action="store_true", help="also time the lean default arch")
+    parser.add_argument("--arch", action="append", default=[], choices=("infogan", "lean"),
+                        help="also time these refs.gan networks (repeatable)")
     args = parser.parse_args()
     (x, _), _ = load_mnist(args.data)
     cores = os.cpu_count() or 1
@@ -139,9 +142,9 @@ def main() -> None:
     variants = [("baseline (tutorial loop)", lambda: baseline_runner(x)),
                 ("refs.gan fit, XLA", lambda: ours_runner(x, True)),
                 ("refs.gan fit, no XLA", lambda: ours_runner(x, False))]
-    if args.lean:
-        variants += [("refs.gan lean, XLA", lambda: ours_runner(x, True, "lean")),
-                     ("refs.gan lean, no XLA", lambda: ours_runner(x, False, "lean"))]
+    for arch in args.arch:
+        variants += [(f"refs.gan {arch}, XLA", lambda a=arch: ours_runner(x, True, a)),
+                     (f"refs.gan {arch}, no XLA", lambda a=arch: ours_runner(x, False, a))]
     # Build and warm every variant first, then interleave the timed repeats (round robin), so
     # that load from other processes on a shared machine hits every variant alike.
     runners = {}

@@ -20,7 +20,7 @@ def test_tutorial_networks_have_the_tutorials_parameter_counts():
     assert kinds.count("Dropout") == 2 and kinds.count("Conv2D") == 2
 
 
-@pytest.mark.parametrize("arch, width", [("lean", 8), ("tutorial", None)])
+@pytest.mark.parametrize("arch, width", [("infogan", 8), ("lean", 8), ("tutorial", None)])
 def test_shapes_and_ranges(arch, width):
     g = build_generator(arch, width=width)
     d = build_discriminator(arch, width=width)
@@ -29,6 +29,55 @@ def test_shapes_and_ranges(arch, width):
     assert images.shape == (3, 28, 28, 1)
     assert images.min() >= -1.0 and images.max() <= 1.0
     assert tuple(d(images).shape) == (3, 1)
+
+
+@pytest.mark.parametrize("width, latent", [(64, 64), (8, 5)])
+def test_infogan_networks_have_the_closed_form_parameter_counts(width, latent):
+    """Counted by hand from the layer list (BN: 4 per channel; convs before BN have no bias)."""
+    w, fc = width, 16 * width
+    g_expected = (latent * fc + 4 * fc            # Dense(fc) + BN
+                  + fc * 98 * w + 4 * 98 * w      # Dense(7*7*2w) + BN
+                  + 16 * 2 * w * w + 4 * w        # Conv2DTranspose(w, 4x4) + BN
+                  + 16 * w + 1)                   # Conv2DTranspose(1, 4x4) with bias
+    d_expected = (16 * w + w                      # Conv2D(w, 4x4) with bias
+                  + 16 * w * 2 * w + 8 * w        # Conv2D(2w, 4x4) + BN
+                  + 98 * w * fc + 4 * fc          # Dense(fc) + BN
+                  + fc + 1)                       # Dense(1)
+    g = build_generator("infogan", latent_dim=latent, width=width)
+    d = build_discriminator("infogan", width=width)
+    assert g.count_params() == g_expected
+    assert d.count_params() == d_expected
+    if width == 64:   # the InfoGAN paper's 1024-unit fully connected layers
+        assert g_expected == 6_649_601 and d_expected == 6_560_321
+    # It is "lean" plus one fully connected layer in each network.
+    assert g.count_params() - build_generator("lean", latent_dim=latent,
+                                              width=width).count_params() == (
+        latent * fc + 4 * fc + (fc - latent) * 98 * w)
+    dense = [layer.units for layer in d.layers if isinstance(layer, keras.layers.Dense)]
+    assert dense == [fc, 1]
+
+
+def test_infogan_is_the_default_architecture():
+    from refs.gan.models import DEFAULT_ARCH
+    from refs.gan.train import TrainConfig, build_parser
+
+    assert DEFAULT_ARCH == "infogan"
+    assert TrainConfig().arch == "infogan" and build_parser().parse_args([]).arch == "infogan"
+    # The settings of the measured time-to-quality run (docs/benchmarks.md).
+    args = build_parser().parse_args([])
+    assert (args.batch_size, args.lr, args.beta_1, args.loss) == (64, 2e-4, 0.5, "non-saturating")
+    assert TrainConfig().batch_size == 64 and TrainConfig().epochs == args.epochs == 4
+    assert build_generator().name == "generator_infogan"
+
+
+def test_xla_is_on_by_default_except_for_the_tutorial_networks_on_a_cpu():
+    import tensorflow as tf
+
+    from refs.gan.train import default_jit
+
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    assert default_jit("infogan") and default_jit("lean")
+    assert default_jit("tutorial") == gpu
 
 
 def test_lean_is_cheaper_than_tutorial_and_width_scales():

@@ -1,17 +1,22 @@
 """Generator and discriminator builders for 28x28x1 images (MNIST).
 
-Two architectures:
+Three architectures:
 
 - ``"tutorial"``: exactly the TensorFlow DCGAN tutorial's networks. Generator: noise (100) ->
   Dense 7*7*256 (no bias) -> BN -> LeakyReLU -> Conv2DTranspose 128 (5x5, stride 1) -> BN ->
   LeakyReLU -> Conv2DTranspose 64 (5x5, stride 2) -> BN -> LeakyReLU -> Conv2DTranspose 1 (5x5,
   stride 2, tanh). Discriminator: Conv2D 64 (5x5, stride 2) -> LeakyReLU -> Dropout 0.3 ->
   Conv2D 128 (5x5, stride 2) -> LeakyReLU -> Dropout 0.3 -> Flatten -> Dense 1 (a logit).
-- ``"lean"`` (the default): the DCGAN recipe with about a third of the tutorial's FLOPs, chosen
-  for time to quality on a CPU. Generator: noise -> Dense 7*7*(2w) -> BN -> ReLU ->
-  Conv2DTranspose w (4x4, stride 2) -> BN -> ReLU -> Conv2DTranspose 1 (4x4, stride 2, tanh).
-  Discriminator: Conv2D w (4x4, stride 2) -> LeakyReLU(0.2) -> Conv2D 2w (4x4, stride 2) -> BN ->
-  LeakyReLU(0.2) -> Flatten -> Dense 1. ``w`` is ``width`` (default 64).
+- ``"lean"``: the DCGAN recipe with about a third of the tutorial's FLOPs. Generator: noise ->
+  Dense 7*7*(2w) -> BN -> ReLU -> Conv2DTranspose w (4x4, stride 2) -> BN -> ReLU ->
+  Conv2DTranspose 1 (4x4, stride 2, tanh). Discriminator: Conv2D w (4x4, stride 2) ->
+  LeakyReLU(0.2) -> Conv2D 2w (4x4, stride 2) -> BN -> LeakyReLU(0.2) -> Flatten -> Dense 1.
+  ``w`` is ``width`` (default 64).
+- ``"infogan"`` (the default): the MNIST networks of the InfoGAN paper (Chen et al., 2016,
+  appendix C.1; without its mutual-information head), chosen for time to quality on a CPU (see
+  docs/benchmarks.md). ``"lean"`` with a fully connected layer of ``16 w`` units after the noise
+  in the generator (Dense -> BN -> ReLU) and before the logit in the discriminator (Dense -> BN
+  -> LeakyReLU(0.2)): 1024 units at the default ``w = 64``, about 6.6M parameters each.
 
 Images are in [-1, 1] (tanh); the discriminator outputs one unbounded logit per image.
 
@@ -27,10 +32,13 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-ARCHS = ("lean", "tutorial")
+ARCHS = ("infogan", "lean", "tutorial")
 IMAGE_SHAPE = (28, 28, 1)
 TUTORIAL_LATENT_DIM = 100
-DEFAULTS = {"lean": {"latent_dim": 64, "width": 64}, "tutorial": {"latent_dim": 100, "width": 64}}
+DEFAULT_ARCH = "infogan"
+DEFAULTS = {"infogan": {"latent_dim": 64, "width": 64}, "lean": {"latent_dim": 64, "width": 64},
+            "tutorial": {"latent_dim": 100, "width": 64}}
+FC_UNITS_PER_WIDTH = 16  # "infogan": fully connected units = 16 * width
 
 
 def _check(arch: str, latent_dim: int | None, width: int | None) -> tuple[int, int]:
@@ -46,13 +54,14 @@ def _check(arch: str, latent_dim: int | None, width: int | None) -> tuple[int, i
     return latent_dim, width
 
 
-def build_generator(arch: str = "lean", latent_dim: int | None = None,
+def build_generator(arch: str = DEFAULT_ARCH, latent_dim: int | None = None,
                     width: int | None = None, synchronized: bool = False) -> keras.Model:
     """A generator mapping noise (batch, latent_dim) to images (batch, 28, 28, 1) in [-1, 1].
 
-    ``width`` scales the channel counts of ``"lean"`` (``"tutorial"`` has fixed widths: 256, 128,
-    64 for ``width=64``). ``synchronized`` makes batch norm use the global batch's statistics
-    under a distribution strategy (so every replica keeps the same moving statistics).
+    ``width`` scales the channel counts of ``"lean"`` and ``"infogan"`` (``"tutorial"`` has
+    fixed widths: 256, 128, 64 for ``width=64``). ``synchronized`` makes batch norm use the
+    global batch's statistics under a distribution strategy (so every replica keeps the same
+    moving statistics).
     """
     latent_dim, width = _check(arch, latent_dim, width)
     z = keras.Input((latent_dim,), name="noise")
@@ -69,7 +78,12 @@ def build_generator(arch: str = "lean", latent_dim: int | None = None,
         out = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
                                      activation="tanh")(x)
     else:
-        x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(z)
+        x = z
+        if arch == "infogan":
+            x = layers.Dense(FC_UNITS_PER_WIDTH * width, use_bias=False)(x)
+            x = layers.BatchNormalization(synchronized=synchronized)(x)
+            x = layers.ReLU()(x)
+        x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
         x = layers.BatchNormalization(synchronized=synchronized)(x)
         x = layers.ReLU()(x)
         x = layers.Reshape((7, 7, 2 * width))(x)
@@ -82,13 +96,13 @@ def build_generator(arch: str = "lean", latent_dim: int | None = None,
     return keras.Model(z, out, name=f"generator_{arch}")
 
 
-def build_discriminator(arch: str = "lean", width: int | None = None,
+def build_discriminator(arch: str = DEFAULT_ARCH, width: int | None = None,
                         batch_norm: bool = True, synchronized: bool = False) -> keras.Model:
     """A discriminator mapping images (batch, 28, 28, 1) to one logit each (batch, 1).
 
-    ``batch_norm=False`` drops the lean critic's batch norm (a gradient penalty is per sample,
-    which batch statistics would break: use it with WGAN-GP); ``synchronized`` as in
-    :func:`build_generator`.
+    ``batch_norm=False`` drops the lean and infogan critics' batch norm (a gradient penalty is
+    per sample, which batch statistics would break: use it with WGAN-GP); ``synchronized`` as
+    in :func:`build_generator`.
     """
     _, width = _check(arch, None, width)
     img = keras.Input(IMAGE_SHAPE, name="image")
@@ -107,5 +121,10 @@ def build_discriminator(arch: str = "lean", width: int | None = None,
             x = layers.BatchNormalization(synchronized=synchronized)(x)
         x = layers.LeakyReLU(0.2)(x)
         x = layers.Flatten()(x)
+        if arch == "infogan":
+            x = layers.Dense(FC_UNITS_PER_WIDTH * width, use_bias=not batch_norm)(x)
+            if batch_norm:
+                x = layers.BatchNormalization(synchronized=synchronized)(x)
+            x = layers.LeakyReLU(0.2)(x)
     logit = layers.Dense(1, dtype="float32", name="logit")(x)
     return keras.Model(img, logit, name=f"discriminator_{arch}")
