@@ -43,11 +43,12 @@ def floor_metrics(data=None) -> dict:
     return real_data_floor(QualityEvaluator.for_mnist(data), x_train, n=10000)
 
 
-def describe(run) -> str:
+def describe(run, loss: bool = True) -> str:
     h = run["config"]["hparams"]
     return (f"`--arch {h['arch']}` width {h['width']}, batch {h['batch_size']}, "
-            f"Adam(lr={h['lr']}, beta_1={h['beta_1']}), loss {h['loss']}, "
-            f"XLA {'on' if h['jit'] else 'off'}")
+            f"Adam(lr={h['lr']}, beta_1={h['beta_1']}), "
+            + (f"loss {h['loss']}, " if loss else "")
+            + f"XLA {'on' if h['jit'] else 'off'}")
 
 
 def quality_table(runs: dict, floor: dict) -> str:
@@ -113,7 +114,7 @@ def plot_fid_vs_time(runs: dict, floor: dict, out: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("training time (min, 2 CPU cores)")
     ax.set_ylabel("FID (classifier features, N=10,000)")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -195,7 +196,7 @@ def main() -> None:
                    help="more runs for the time-to-quality table (e.g. ema=runs/gan/ttq-ema)")
     p.add_argument("--throughput")
     p.add_argument("--date", required=True, help="date of the measurements")
-    p.add_argument("--machine", default="2-core AMD EPYC VM (AVX2), shared: other jobs ran")
+    p.add_argument("--machine", default="2-core AMD EPYC VM (AVX2)")
     p.add_argument("--notes", default="", help="text for the results section")
     p.add_argument("--bench-notes", default="", help="text for the benchmarks section")
     p.add_argument("--docs", default=str(ROOT / "docs"), help="folder holding the two files")
@@ -251,7 +252,7 @@ def main() -> None:
     if non_saturating and minimax:
         ns = non_saturating
         results = [f"### Saturation of the minimax generator loss ({args.date})", "",
-                   f"Same seed and settings ({describe(ns)}), generator loss "
+                   f"Same seed and settings ({describe(ns, loss=False)}), generator loss "
                    "`-log D(G(z))` (non-saturating) vs `log(1 - D(G(z)))` (minimax). FID on "
                    f"{ns['config']['hparams']['fid_samples']:,} samples vs the MNIST test "
                    f"set (floor at 10,000: {floor['fid']:.3f}). {args.notes}".strip(), "",
