@@ -8,9 +8,12 @@ classifier and sample count.
 
 Run::
 
-    python bench/gan_report.py --default runs/gan/ttq-default --tutorial runs/gan/ttq-tutorial \\
-        --minimax runs/gan/sat-minimax --non-saturating runs/gan/sat-ns \\
-        --also "default + ema 0.999=runs/gan/ttq-ema" --throughput bench/results/gan_throughput.json
+    python bench/gan_report.py --default runs/gan/ttq-infogan-b64 \\
+        --tutorial runs/gan/ttq-tutorial --minimax runs/gan/sat-minimax \\
+        --non-saturating runs/gan/sat-ns --also "lean (previous default)=runs/gan/ttq-default" \\
+        --throughput bench/results/gan_throughput.json \\
+        --kernel-ceiling bench/results/gan_kernel_ceiling.json --date YYYY-MM-DD \\
+        --bench-notes "..." --notes "..."
 """
 
 from __future__ import annotations
@@ -195,6 +198,7 @@ def main() -> None:
     p.add_argument("--also", action="append", default=[], metavar="LABEL=RUN_DIR",
                    help="more runs for the time-to-quality table (e.g. ema=runs/gan/ttq-ema)")
     p.add_argument("--throughput")
+    p.add_argument("--kernel-ceiling", help="bench/results/gan_kernel_ceiling.json")
     p.add_argument("--date", required=True, help="date of the measurements")
     p.add_argument("--machine", default="2-core AMD EPYC VM (AVX2)")
     p.add_argument("--notes", default="", help="text for the results section")
@@ -223,6 +227,20 @@ def main() -> None:
         bench += ["", f"Speed-up of `GAN.fit` over the tutorial loop: "
                       f"{t['speedup_xla']:.2f}x with XLA, {t['speedup_no_xla']:.2f}x without.",
                   ""]
+    if args.kernel_ceiling:
+        k = json.loads(Path(args.kernel_ceiling).read_text())
+        shape = k["shape"]
+        bench += ["### Ceiling: the tutorial generator's dominant layer "
+                  "(`bench/gan_kernel_ceiling.py`)", "",
+                  f"Forward + input and kernel gradients of a {shape['kernel']}x{shape['kernel']} "
+                  f"convolution on a batch of {shape['batch']} x {shape['size']}x{shape['size']}"
+                  f" x {shape['in']} -> {shape['out']} channels ({k['flops'] / 1e9:.1f} GFLOP; "
+                  f"{k['date']}; peak {k['peak_gflops']:.0f} GFLOP/s).", "",
+                  "| layer | seconds (median) | GFLOP/s | % of peak |", "|---|---:|---:|---:|"]
+        for name, r in k["results"].items():
+            bench.append(f"| {name} | {r['seconds']:.3f} | {r['gflops_per_s']:.1f} | "
+                         f"{100 * r['fraction_of_peak']:.0f}% |")
+        bench.append("")
     runs = {k: v for k, v in (("default", default), ("tutorial", tutorial)) if v}
     runs.update(extra)
     if runs:
