@@ -74,9 +74,11 @@ class TrainConfig:
 
 
 def default_jit(arch: str) -> bool:
-    """XLA where it was measured faster (bench/gan_throughput.py): always on a GPU; on a CPU
-    for the infogan and lean networks (about 2x) but not for the tutorial's (XLA's CPU
-    convolutions lose to oneDNN's on its large 5x5 layers)."""
+    """XLA where it was measured clearly faster (bench/gan_throughput.py): always on a GPU; on a
+    CPU for the infogan and lean networks (about 2x). The tutorial's networks stay without it on
+    a CPU, where the measured gain is small and inconsistent (1.02x to 1.30x in three
+    measurements: XLA runs the large stride-1 Conv2DTranspose faster and the strided layers slower,
+    bench/gan_kernel_ceiling.py); ``--jit`` turns it on."""
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU")) or arch != "tutorial"
@@ -264,7 +266,7 @@ def build_parser():
                    help="tf.distribute strategy (multi-worker reads TF_CONFIG)")
     g.add_argument("--jit", dest="jit", action="store_true", default=None,
                    help="compile the train step with XLA (default: where measured faster: "
-                        "GPU, or --arch lean on CPU)")
+                        "GPU, or --arch infogan/lean on CPU)")
     g.add_argument("--no-jit", dest="jit", action="store_false",
                    help="do not compile the train step with XLA")
     g.add_argument("--mixed-precision", action="store_true",
