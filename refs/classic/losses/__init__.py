@@ -13,9 +13,9 @@ back to a Keras function of the same name).
 Input checks run on eager inputs only (see :mod:`refs.classic.losses.validation`).
 """
 
-from refs.classic.losses import validation
-from refs.classic.losses.base import EPSILON, Loss
-from refs.classic.losses.binary import (
+from refs.losses import validation
+from refs.losses.base import EPSILON, Loss
+from refs.losses.probabilistic import (
     BalancedBinaryCrossentropy,
     BinaryCrossentropy,
     WeightedBinaryCrossentropy,
@@ -23,7 +23,7 @@ from refs.classic.losses.binary import (
     binary_crossentropy,
     weighted_binary_crossentropy,
 )
-from refs.classic.losses.categorical import (
+from refs.losses.categorical import (
     CategoricalCrossentropy,
     CosineDistance,
     CosineSimilarity,
@@ -35,7 +35,7 @@ from refs.classic.losses.categorical import (
     kl_divergence,
     sparse_categorical_crossentropy,
 )
-from refs.classic.losses.focal import (
+from refs.losses.focal import (
     BinaryFocalCrossentropy,
     CategoricalFocalCrossentropy,
     SigmoidFocalCrossEntropy,
@@ -43,7 +43,7 @@ from refs.classic.losses.focal import (
     categorical_focal_crossentropy,
     sigmoid_focal_crossentropy,
 )
-from refs.classic.losses.margin import (
+from refs.losses.margin import (
     CategoricalHinge,
     ExponentialLoss,
     Hinge,
@@ -55,7 +55,7 @@ from refs.classic.losses.margin import (
     logistic_loss,
     squared_hinge,
 )
-from refs.classic.losses.regression import (
+from refs.losses.regression import (
     Huber,
     LogCosh,
     MeanAbsoluteError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from refs.classic.losses.base import (
+from refs.losses.base import (
     CrossentropyLoss,
     Loss,
     as_float_tensor,
@@ -19,7 +19,7 @@ from refs.classic.losses.base import (
     prepare,
     register,
 )
-from refs.classic.losses.validation import (
+from refs.losses.validation import (
     check_bool,
     check_unit_interval,
     check_values,

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from refs.classic.losses.validation import check_bool, check_same_shape, check_unit_interval
+from refs.losses.validation import check_bool, check_same_shape, check_unit_interval
 
 #: Keras's fuzz factor (``keras.backend.epsilon()`` default): the clip bound of the losses that
 #: take probabilities. A fixed constant so that results match Keras 2 to the last digit.

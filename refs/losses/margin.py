@@ -23,8 +23,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from refs.classic.losses.base import Loss, mean_over, prepare, register
-from refs.classic.losses.validation import check_values, concrete_sample
+from refs.losses.base import Loss, mean_over, prepare, register
+from refs.losses.validation import check_values, concrete_sample
 
 
 def check_margin_labels(loss: str, y_true, y_pred) -> None:

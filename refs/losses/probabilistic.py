@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from refs.classic.losses.base import (
+from refs.losses.base import (
     CrossentropyLoss,
     Loss,
     epsilon_like,
@@ -29,7 +29,7 @@ from refs.classic.losses.base import (
     prepare,
     register,
 )
-from refs.classic.losses.validation import (
+from refs.losses.validation import (
     check_bool,
     check_positive,
     check_unit_interval,

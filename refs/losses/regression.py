@@ -11,8 +11,8 @@ import math
 
 from keras import ops
 
-from refs.classic.losses.base import Loss, epsilon_like, mean_over, prepare, register
-from refs.classic.losses.validation import check_positive, check_values
+from refs.losses.base import Loss, epsilon_like, mean_over, prepare, register
+from refs.losses.validation import check_positive, check_values
 
 
 def _residual_inputs(loss: str, y_true, y_pred, **ranges):

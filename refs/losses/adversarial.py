@@ -3,7 +3,7 @@
 Notation: ``r = D(x)`` are the discriminator's logits on real images, ``f = D(G(z))`` on generated
 ones, ``sigma`` the logistic sigmoid, ``softplus(t) = log(1 + e^t)``. Since
 ``-log(sigma(t)) = softplus(-t)`` and ``-log(1 - sigma(t)) = softplus(t)``, every log-loss below
-is a binary cross-entropy from logits (:func:`refs.classic.losses.binary_crossentropy`) and is
+is a binary cross-entropy from logits (:func:`refs.losses.probabilistic_crossentropy`) and is
 finite, with finite gradients, for logits of any magnitude.
 
 =========================  ==============================================  ===================
@@ -37,9 +37,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from refs.classic.losses import binary_crossentropy
-from refs.classic.losses.base import Loss
-from refs.classic.losses.validation import check_non_negative, check_unit_interval
+from refs.losses.probabilistic import binary_crossentropy
+from refs.losses.base import Loss
+from refs.losses.validation import check_non_negative, check_unit_interval
 
 LOSS_NAMES = ("minimax", "non-saturating", "wgan-gp", "lsgan", "hinge")
 

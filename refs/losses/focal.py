@@ -24,7 +24,7 @@ import warnings
 
 from keras import ops
 
-from refs.classic.losses.base import (
+from refs.losses.base import (
     CrossentropyLoss,
     Loss,
     epsilon_like,
@@ -32,8 +32,8 @@ from refs.classic.losses.base import (
     prepare,
     register,
 )
-from refs.classic.losses.binary import check_binary_inputs, elementwise_bce
-from refs.classic.losses.validation import (
+from refs.losses.probabilistic import check_binary_inputs, elementwise_bce
+from refs.losses.validation import (
     check_bool,
     check_non_negative,
     check_unit_interval,
