@@ -10,8 +10,9 @@ from conftest import GOLDEN
 
 from refs.detection.anchors import AnchorGenerator
 from refs.detection.encoding import BACKGROUND, IGNORE
-from refs.detection.loss import DetectionLoss, giou_loss
+from refs.detection.loss import DetectionLoss
 from refs.detection.model import build_retinanet, prior_bias
+from refs.losses import giou_loss
 
 LOG2 = math.log(2.0)
 

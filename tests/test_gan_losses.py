@@ -1,4 +1,4 @@
-"""refs.gan.losses against closed-form maths and the DCGAN tutorial's golden values."""
+"""refs.losses.adversarial (the GAN losses) against closed-form maths and the tutorial's goldens."""
 
 import json
 
@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from conftest import GOLDEN
 
-from refs.gan import losses as L
+from refs import losses as L
 
 DOC = json.loads((GOLDEN / "gan_minimax.json").read_text())
 

@@ -6,8 +6,8 @@ import pytest
 
 from refs.gan.data import batches_per_pass, gan_dataset, scale_images
 from refs.gan.gan import GAN
-from refs.gan.losses import WassersteinCriticLoss, get_loss_pair
 from refs.gan.models import build_discriminator, build_generator
+from refs.losses import WassersteinCriticLoss, get_loss_pair
 
 
 def test_tutorial_networks_have_the_tutorials_parameter_counts():

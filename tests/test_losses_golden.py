@@ -1,4 +1,4 @@
-"""Parity of refs.classic.losses with the golden values of real libraries (../shared/golden).
+"""Parity of refs.losses with the golden values of real libraries (../shared/golden).
 
 Every case of tfa_focal.json and keras2_losses.json is checked, and every case of
 torch_losses.json for which one of our losses computes the same quantity, per sample and
@@ -55,8 +55,8 @@ import keras
 import numpy as np
 import pytest
 
-import refs.classic.losses as L
-from refs.classic.losses import validation
+import refs.losses as L
+from refs.losses import validation
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 BACKEND = keras.backend.backend()

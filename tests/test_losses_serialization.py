@@ -2,7 +2,7 @@
 
 How registration works: each class is decorated with
 ``keras.saving.register_keras_serializable(package="refs")``, so the saved compile config names
-it ``"refs>ClassName"``. A fresh process must have imported ``refs.classic.losses`` (which
+it ``"refs>ClassName"``. A fresh process must have imported ``refs.losses`` (which
 registers every class) before ``keras.models.load_model``; then no ``custom_objects`` are
 needed. The subprocess below shows both halves: without the import the load fails, naming the
 class; after it, the model loads with the same losses, hyperparameters and loss values.
@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from test_losses_stability import CASES, N, multi_head_model
 
-import refs.classic.losses as L
+import refs.losses as L
 
 LOADER = textwrap.dedent(
     """
@@ -36,7 +36,7 @@ LOADER = textwrap.dedent(
     except Exception as err:  # expected: the classes are not registered yet
         result["without_import"] = f"{type(err).__name__}: {err}"[:300]
 
-    import refs.classic.losses  # registers every "refs>..." class
+    import refs.losses  # registers every "refs>..." class
     model = keras.models.load_model(path)
     losses = model.loss if isinstance(model.loss, list) else [model.loss]
     result["classes"] = [type(loss).__name__ for loss in losses]
@@ -46,7 +46,7 @@ LOADER = textwrap.dedent(
     # A model compiled with a loss *function* gets ours back too (registered "refs>huber"),
     # not Keras's function of the same name.
     with_function = keras.models.load_model(sys.argv[3])
-    result["function_is_ours"] = with_function.loss is refs.classic.losses.huber
+    result["function_is_ours"] = with_function.loss is refs.losses.huber
     print("RESULT" + json.dumps(result, default=float))
     """
 )
@@ -86,7 +86,7 @@ def test_saved_model_loads_in_a_fresh_process_without_custom_objects(tmp_path):
 
 
 def test_the_losses_import_and_run_with_plotting_and_data_libraries_blocked():
-    """refs.classic.losses needs none of matplotlib, scikit-learn, pycocotools.
+    """refs.losses needs none of matplotlib, scikit-learn, pycocotools.
 
     Keras 3.15 itself imports scikit-learn (keras.src.wrappers) and matplotlib when they are
     installed, so "not in sys.modules" cannot be asserted; instead the fresh process makes
@@ -96,7 +96,7 @@ def test_the_losses_import_and_run_with_plotting_and_data_libraries_blocked():
         "import sys\n"
         "for name in ('matplotlib', 'sklearn', 'pycocotools'):\n"
         "    sys.modules[name] = None  # any import of them now raises ImportError\n"
-        "import refs.classic.losses as L\n"
+        "import refs.losses as L\n"
         "print('VALUE', float(L.Huber()([[0.0]], [[2.0]])))\n"
     )
     proc = subprocess.run(

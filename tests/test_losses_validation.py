@@ -3,7 +3,7 @@
 Constructors (and the functions) reject invalid hyperparameters with a ValueError naming the
 argument, the valid range and the value. Inputs are checked at call time when they are eager
 (numpy, eager tensors); inside traced functions the checks are skipped by design, so compiled
-training steps pay nothing (see refs.classic.losses.validation).
+training steps pay nothing (see refs.losses.validation).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import refs.classic.losses as L
-from refs.classic.losses import validation
+import refs.losses as L
+from refs.losses import validation
 
 # ------------------------------------------------------------------ hyperparameters
 

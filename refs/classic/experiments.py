@@ -34,7 +34,7 @@ SUITES = ("regression", "binary", "multiclass", "imbalanced", "mnist9")
 
 
 def _losses():
-    from refs.classic import losses
+    from refs import losses
 
     return losses
 

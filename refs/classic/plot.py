@@ -1,6 +1,6 @@
 """``python -m refs.classic.plot``: the losses drawn as curves, from the package's own functions.
 
-Four figures, each computed by calling :mod:`refs.classic.losses` on a grid of inputs (so the
+Four figures, each computed by calling :mod:`refs.losses` on a grid of inputs (so the
 pictures double as a visual check of the implementations):
 
 - ``binary_losses.png``: cross-entropy and focal loss (gamma 0, 0.5, 1, 2, 5) against the
@@ -32,7 +32,7 @@ def _np(x):
 
 def binary_curves(p: np.ndarray) -> dict[str, np.ndarray]:
     """Loss of the true class vs its probability ``p`` (label 1, prediction ``p``)."""
-    from refs.classic import losses
+    from refs import losses
 
     y = np.ones((p.size, 1))
     x = p.reshape(-1, 1)
@@ -47,7 +47,7 @@ def binary_curves(p: np.ndarray) -> dict[str, np.ndarray]:
 
 def margin_curves(m: np.ndarray) -> dict[str, np.ndarray]:
     """Margin losses vs ``m = y * f(x)`` (label +1, score ``m``)."""
-    from refs.classic import losses
+    from refs import losses
 
     y = np.ones((m.size, 1))
     f = m.reshape(-1, 1)
@@ -62,7 +62,7 @@ def margin_curves(m: np.ndarray) -> dict[str, np.ndarray]:
 
 def regression_curves(r: np.ndarray) -> dict[str, np.ndarray]:
     """Regression losses vs the residual ``r = y_pred - y_true`` (y_true = 0)."""
-    from refs.classic import losses
+    from refs import losses
 
     y = np.zeros((r.size, 1))
     x = r.reshape(-1, 1)
@@ -77,7 +77,7 @@ def regression_curves(r: np.ndarray) -> dict[str, np.ndarray]:
 
 def bernoulli_entropy(p: np.ndarray) -> np.ndarray:
     """H(p) in nats, as the cross-entropy of a Bernoulli(p) target with itself."""
-    from refs.classic import losses
+    from refs import losses
 
     x = p.reshape(-1, 1)
     return _np(losses.binary_crossentropy(x, x))

@@ -10,8 +10,8 @@ one file per concept as in keras-hub):
 2. :mod:`~refs.detection.matching` - IoU matching (positive >= 0.5, negative < 0.4, ignored
    between); :mod:`~refs.detection.encoding` - box offsets with variances, the label encoder.
 3. :mod:`~refs.detection.model` - small backbone, FPN, shared class/box subnets, prior init.
-4. :mod:`~refs.detection.loss` - focal loss (from :mod:`refs.classic.losses`) over non-ignored
-   anchors / max(1, positives) + Huber or GIoU box loss.
+4. :mod:`~refs.detection.loss` - focal loss (from :mod:`refs.losses`) over non-ignored
+   anchors / max(1, positives) + Huber or GIoU box loss (:func:`refs.losses.giou_loss`).
 5. :mod:`~refs.detection.decode` - score threshold, top-k, per-class NMS.
 6. :mod:`~refs.detection.detector` - the trainable ``keras.Model`` and :func:`detect`;
    :mod:`~refs.detection.metrics`, :mod:`~refs.detection.draw` - PR-curve matching, pictures.

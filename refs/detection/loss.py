@@ -8,12 +8,15 @@ background, -2 ignored) and predictions ``(B, N, 4 + C)``:
     L     = L_cls + box_weight * L_box
 
 where ``y_{a,c}`` is one-hot (all zeros on background), ``N_pos`` the number of positive anchors
-in the batch and ``FL`` the sigmoid focal loss of :mod:`refs.classic.losses`
+in the batch and ``FL`` the sigmoid focal loss of :mod:`refs.losses`
 (``-alpha_t (1 - p_t)^gamma log p_t``; ``gamma = 0`` and no alpha gives plain BCE). Dividing by
 ``max(1, N_pos)`` instead of ``N_pos`` keeps the loss finite on batches of empty images (the
 focal term of pure background is then a plain sum). ``box_loss`` is the Huber / smooth L1 loss
 on the encoded offsets (summed over the 4 coordinates) or, with ``box_loss="giou"``,
-``1 - GIoU`` of the decoded boxes (:func:`giou_loss`).
+``1 - GIoU`` of the decoded boxes (:func:`refs.losses.giou_loss`, re-exported here).
+
+Only the composite ``DetectionLoss`` lives here (it knows the detector's target layout); the
+losses it combines are in :mod:`refs.losses`.
 
 Example:
     >>> loss = DetectionLoss(num_classes=10, alpha=0.25, gamma=2.0)
@@ -24,43 +27,15 @@ from __future__ import annotations
 
 from keras import ops
 
+from refs import losses
 from refs.detection.encoding import IGNORE, VARIANCES, decode_boxes
-from refs.detection.matching import intersection_union
+from refs.losses import validation
+from refs.losses.boxes import giou_loss
 
 CLS_LOSSES = ("focal", "bce")
 BOX_LOSSES = ("huber", "giou")
 
-
-def giou_loss(y_true, y_pred, mode: str = "giou"):
-    """``1 - GIoU`` (or ``1 - IoU`` with ``mode="iou"``) per pair of corner boxes ``(..., 4)``.
-
-        IoU  = |A ∩ B| / |A ∪ B|
-        GIoU = IoU - (|C| - |A ∪ B|) / |C|,   C the smallest box enclosing A and B
-
-    so the loss lies in [0, 2]; it keeps a gradient for boxes that do not overlap. Boxes may be
-    ``[x_min, y_min, x_max, y_max]`` or ``[y_min, x_min, y_max, x_max]`` (the formula is
-    symmetric in x and y); a zero-area union or enclosure counts as IoU 0 (no NaN).
-
-    Example:
-        >>> giou_loss([[0., 0., 1., 1.]], [[1., 1., 2., 2.]])  # touching: IoU 0, |C| 4, union 2
-        [1.5]
-    """
-    if mode not in ("giou", "iou"):
-        raise ValueError(f"mode must be 'giou' or 'iou', got {mode!r}")
-    y_true = ops.convert_to_tensor(y_true)
-    y_pred = ops.cast(ops.convert_to_tensor(y_pred), y_true.dtype)
-    # y_pred first: at ties (identical edges) min/max route the gradient to it, as tfa does.
-    inter, union = intersection_union(y_pred, y_true)
-    zero = ops.zeros_like(union)
-    iou = ops.where(union > 0, inter / ops.where(union > 0, union, 1.0), zero)
-    if mode == "iou":
-        return 1.0 - iou
-    lo = ops.minimum(y_pred[..., :2], y_true[..., :2])
-    hi = ops.maximum(y_pred[..., 2:], y_true[..., 2:])
-    wh = ops.maximum(hi - lo, 0.0)
-    enclose = wh[..., 0] * wh[..., 1]
-    extra = ops.where(enclose > 0, (enclose - union) / ops.where(enclose > 0, enclose, 1.0), zero)
-    return 1.0 - (iou - extra)
+__all__ = ["BOX_LOSSES", "CLS_LOSSES", "DetectionLoss", "giou_loss"]
 
 
 class DetectionLoss:
@@ -79,8 +54,6 @@ class DetectionLoss:
     def __init__(self, num_classes: int, cls_loss: str = "focal", alpha: float = 0.25,
                  gamma: float = 2.0, box_loss: str = "huber", delta: float = 1.0,
                  box_weight: float = 1.0, anchors=None, variances=VARIANCES):
-        from refs.classic.losses import validation
-
         if cls_loss not in CLS_LOSSES:
             raise ValueError(f"cls_loss must be one of {CLS_LOSSES}, got {cls_loss!r}")
         if box_loss not in BOX_LOSSES:
@@ -101,8 +74,6 @@ class DetectionLoss:
 
     def classification(self, one_hot, logits):
         """Per-anchor classification loss ``(B, N)``, summed over classes."""
-        from refs.classic import losses
-
         if self.cls_loss == "focal":
             return losses.sigmoid_focal_crossentropy(one_hot, logits, alpha=self.alpha,
                                                      gamma=self.gamma, from_logits=True)
@@ -113,8 +84,6 @@ class DetectionLoss:
     def regression(self, box_targets, box_preds):
         """Per-anchor box loss ``(B, N)``."""
         if self.box_loss == "huber":
-            from refs.classic import losses
-
             # Huber averages over the 4 coordinates; times 4 gives the usual sum.
             return 4.0 * losses.huber(box_targets, box_preds, delta=self.delta)
         true = decode_boxes(box_targets, self.anchors[None], self.variances)

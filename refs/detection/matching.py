@@ -4,6 +4,9 @@ For anchors ``a_i`` and ground-truth boxes ``g_j`` (both ``[x_min, y_min, x_max,
 
     IoU(a, g) = |a ∩ g| / (|a| + |g| - |a ∩ g|)
 
+(the box geometry, :func:`~refs.losses.boxes.intersection_union`, lives in
+:mod:`refs.losses.boxes`, shared with the GIoU loss)
+
 and each anchor takes the object it overlaps most, ``j*(i) = argmax_j IoU(a_i, g_j)``:
 
 - positive when ``max_j IoU >= positive_iou`` (0.5),
@@ -25,22 +28,12 @@ from __future__ import annotations
 
 from keras import ops
 
+from refs.losses.boxes import box_area, intersection_union
+
+__all__ = ["IGNORED", "NEGATIVE", "POSITIVE", "box_area", "intersection_union", "match_anchors",
+           "pairwise_iou"]
+
 POSITIVE, NEGATIVE, IGNORED = 1, 0, -1
-
-
-def box_area(boxes):
-    """Area of ``[x_min, y_min, x_max, y_max]`` boxes (0 for degenerate ones)."""
-    wh = ops.maximum(boxes[..., 2:] - boxes[..., :2], 0.0)
-    return wh[..., 0] * wh[..., 1]
-
-
-def intersection_union(boxes_a, boxes_b):
-    """``(|a ∩ b|, |a ∪ b|)`` of corner boxes, broadcasting over leading axes."""
-    lo = ops.maximum(boxes_a[..., :2], boxes_b[..., :2])
-    hi = ops.minimum(boxes_a[..., 2:], boxes_b[..., 2:])
-    wh = ops.maximum(hi - lo, 0.0)
-    inter = wh[..., 0] * wh[..., 1]
-    return inter, box_area(boxes_a) + box_area(boxes_b) - inter
 
 
 def pairwise_iou(boxes_a, boxes_b):

@@ -26,7 +26,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from refs.gan import losses as gan_losses
+from refs.losses import adversarial as gan_losses
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm")
 
@@ -76,13 +76,13 @@ class GAN(keras.Model):
             d_optimizer, g_optimizer: ``keras.optimizers.Optimizer`` for each network (wrapped
                 in a ``LossScaleOptimizer`` under a ``mixed_float16`` policy).
             d_loss: a callable ``(real_logits, fake_logits) -> loss`` (a
-                :class:`refs.gan.losses.DiscriminatorLoss`); a ``gradient_penalty_weight``
+                :class:`refs.losses.DiscriminatorLoss`); a ``gradient_penalty_weight``
                 attribute > 0 turns on the WGAN-GP penalty.
             g_loss: a callable ``fake_logits -> loss``.
             jit_compile: compile the step with XLA.
         """
         if not callable(d_loss) or not callable(g_loss):
-            raise TypeError("d_loss and g_loss must be callables (see refs.gan.losses)")
+            raise TypeError("d_loss and g_loss must be callables (see refs.losses.adversarial)")
         if keras.config.dtype_policy().name == "mixed_float16":
             if not isinstance(d_optimizer, keras.optimizers.LossScaleOptimizer):
                 d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer)

@@ -3,7 +3,7 @@
 Notation: ``r = D(x)`` are the discriminator's logits on real images, ``f = D(G(z))`` on generated
 ones, ``sigma`` the logistic sigmoid, ``softplus(t) = log(1 + e^t)``. Since
 ``-log(sigma(t)) = softplus(-t)`` and ``-log(1 - sigma(t)) = softplus(t)``, every log-loss below
-is a binary cross-entropy from logits (:func:`refs.losses.probabilistic_crossentropy`) and is
+is a binary cross-entropy from logits (:func:`refs.losses.binary_crossentropy`) and is
 finite, with finite gradients, for logits of any magnitude.
 
 =========================  ==============================================  ===================
@@ -37,9 +37,35 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from refs.losses.probabilistic import binary_crossentropy
 from refs.losses.base import Loss
+from refs.losses.probabilistic import binary_crossentropy
 from refs.losses.validation import check_non_negative, check_unit_interval
+
+__all__ = [
+    "DiscriminatorLoss",
+    "DiscriminatorMinimaxLoss",
+    "GeneratorLoss",
+    "GeneratorNonSaturatingLoss",
+    "GeneratorSaturatingLoss",
+    "HingeDiscriminatorLoss",
+    "HingeGeneratorLoss",
+    "LOSS_NAMES",
+    "LeastSquaresDiscriminatorLoss",
+    "LeastSquaresGeneratorLoss",
+    "WassersteinCriticLoss",
+    "WassersteinGeneratorLoss",
+    "discriminator_minimax_loss",
+    "generator_non_saturating_loss",
+    "generator_saturating_loss",
+    "get_loss_pair",
+    "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "least_squares_discriminator_loss",
+    "least_squares_generator_loss",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
+]
 
 LOSS_NAMES = ("minimax", "non-saturating", "wgan-gp", "lsgan", "hinge")
 

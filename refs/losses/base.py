@@ -7,9 +7,10 @@ This is the layout of Keras 3's own ``losses.py``.
 
 Serialization: every class and loss function is registered with
 ``keras.saving.register_keras_serializable(package="refs")``, so a saved model refers to it as
-``"refs>Name"``. ``keras.models.load_model`` finds it without ``custom_objects`` in any
-process that has imported ``refs.classic.losses`` (importing any loss-using part of ``refs``
-does that). The saved config holds the hyperparameters, ``reduction``, ``name`` and ``dtype``.
+``"refs>Name"`` (the GAN classes of :mod:`refs.losses.adversarial` use ``package="refs.gan"``).
+``keras.models.load_model`` finds it without ``custom_objects`` in any process that has
+imported ``refs.losses`` (importing any loss-using part of ``refs`` does that). The saved
+config holds the hyperparameters, ``reduction``, ``name`` and ``dtype``.
 """
 
 from __future__ import annotations

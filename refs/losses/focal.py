@@ -40,6 +40,15 @@ from refs.losses.validation import (
     check_values,
 )
 
+__all__ = [
+    "BinaryFocalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "SigmoidFocalCrossEntropy",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
+    "sigmoid_focal_crossentropy",
+]
+
 
 def _check_alpha(alpha, strict: bool):
     """alpha in [0, 1]; with ``strict=False`` only a warning (to reproduce the tutorials)."""

@@ -26,6 +26,19 @@ from keras import ops
 from refs.losses.base import Loss, mean_over, prepare, register
 from refs.losses.validation import check_values, concrete_sample
 
+__all__ = [
+    "CategoricalHinge",
+    "ExponentialLoss",
+    "Hinge",
+    "LogisticLoss",
+    "SquaredHinge",
+    "categorical_hinge",
+    "exponential_loss",
+    "hinge",
+    "logistic_loss",
+    "squared_hinge",
+]
+
 
 def check_margin_labels(loss: str, y_true, y_pred) -> None:
     """Eager check: labels all in {-1, 1} or all in {0, 1}; no NaN."""

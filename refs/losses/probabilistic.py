@@ -1,5 +1,7 @@
-"""Binary cross-entropy and its class-weighted variants.
+"""Probabilistic losses: binary, categorical and sparse cross-entropies, KL divergence, Poisson.
 
+Binary cross-entropy
+--------------------
 Notation: ``y`` is the target in [0, 1] (normally {0, 1}), ``x`` a logit, ``p = sigmoid(x)`` or
 the given probability. Every function returns the per-sample loss: the mean over ``axis``
 (the last one by default), as Keras does.
@@ -14,16 +16,33 @@ finite gradients for any magnitude.
 Unlike ``keras.losses``, the probability path never looks behind a sigmoid layer for its
 logits (Keras silently switches to the logit formula when ``y_pred`` is a sigmoid's output):
 what you pass is what is computed. For the stable form, output logits and pass
-``from_logits=True``.
+``from_logits=True``. Class-weighted variants: ``weighted_binary_crossentropy`` (``pos_weight``)
+and ``balanced_binary_crossentropy`` (``beta``).
+
+Multi-class
+-----------
+Classes are on ``axis`` (the last by default) and that axis is summed. Probabilities follow
+Keras 2 exactly: categorical cross-entropy renormalises each row to sum to 1 and then clips to
+``[1e-7, 1 - 1e-7]``; the sparse loss clips each probability first and takes the softmax
+cross-entropy of the logs (so the *clipped* row is renormalised); KL divergence clips both
+arguments to ``[1e-7, 1]``. Logits use the fused, stable softmax cross-entropy.
+
+Poisson
+-------
+``poisson`` is the negative log-likelihood of a count under a predicted rate (up to a
+constant), with Keras 2's ``eps = 1e-7`` inside the log.
 """
 
 from __future__ import annotations
+
+import math
 
 from keras import ops
 
 from refs.losses.base import (
     CrossentropyLoss,
     Loss,
+    as_float_tensor,
     epsilon_like,
     mean_over,
     prepare,
@@ -34,7 +53,25 @@ from refs.losses.validation import (
     check_positive,
     check_unit_interval,
     check_values,
+    static_shape,
 )
+
+__all__ = [
+    "BalancedBinaryCrossentropy",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "KLDivergence",
+    "Poisson",
+    "SparseCategoricalCrossentropy",
+    "WeightedBinaryCrossentropy",
+    "balanced_binary_crossentropy",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "kl_divergence",
+    "poisson",
+    "sparse_categorical_crossentropy",
+    "weighted_binary_crossentropy",
+]
 
 _PROBABILITY_HINT = "did you mean from_logits=True?"
 
@@ -168,6 +205,173 @@ def balanced_binary_crossentropy(y_true, y_pred, beta=0.5, from_logits=False, ax
     return mean_over(loss, axis=axis)
 
 
+# --------------------------------------------------------------------------- multi-class
+
+
+def _check_classes(loss: str, y_pred, axis: int) -> None:
+    shape = static_shape(y_pred)
+    if shape and shape[axis] == 1:
+        raise ValueError(
+            f"{loss}: y_pred has a single class (shape {shape}); a softmax over one unit is "
+            "always 1 and the loss always 0 -- use binary_crossentropy with a sigmoid output"
+        )
+
+
+def _check_not_sparse(loss: str, y_true, y_pred) -> None:
+    """Integer labels (shape y_pred.shape[:-1], or with a trailing 1) given to a one-hot loss."""
+    true_shape, pred_shape = static_shape(y_true), static_shape(y_pred)
+    if true_shape is None or pred_shape is None or not pred_shape or pred_shape[-1] == 1:
+        return
+    if true_shape == pred_shape[:-1] or true_shape == pred_shape[:-1] + (1,):
+        raise ValueError(
+            f"{loss}: y_true {true_shape} holds one label per sample but y_pred {pred_shape} "
+            "has a class axis: pass one-hot targets or use sparse_categorical_crossentropy"
+        )
+
+
+@register
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Categorical cross-entropy ``-sum_c y_c log p_c`` over the class ``axis``.
+
+    ``p`` is ``softmax(y_pred)`` with ``from_logits=True`` (fused and stable), otherwise the
+    given probabilities renormalised (``p / sum p``) and clipped to [1e-7, 1 - 1e-7].
+    ``label_smoothing = s`` replaces ``y`` by ``y (1 - s) + s / C``.
+
+    Args:
+        y_true: one-hot (or probability) targets, same shape as ``y_pred``.
+        y_pred: probabilities or logits, classes on ``axis``.
+
+    Example::
+
+        >>> categorical_crossentropy([[0.0, 1.0]], [[0.2, 0.8]])   # -log 0.8
+        [0.223144]
+    """
+    check_bool("from_logits", from_logits)
+    check_unit_interval("label_smoothing", label_smoothing)
+    _check_not_sparse("categorical_crossentropy", y_true, y_pred)
+    y_true, y_pred = prepare("categorical_crossentropy", y_true, y_pred)
+    _check_classes("categorical_crossentropy", y_pred, axis)
+    check_values(
+        "categorical_crossentropy",
+        y_true,
+        y_pred,
+        true_range=(0.0, 1.0),
+        pred_range=None if from_logits else (0.0, 1.0),
+        pred_hint=_PROBABILITY_HINT,
+        true_hint="targets are one-hot rows (integer labels go to sparse_categorical_crossentropy)",
+    )
+    if label_smoothing:
+        num_classes = ops.cast(ops.shape(y_true)[axis], y_pred.dtype)
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
+    if from_logits:
+        return ops.categorical_crossentropy(y_true, y_pred, from_logits=True, axis=axis)
+    eps = epsilon_like(y_pred)
+    p = ops.clip(y_pred / ops.sum(y_pred, axis=axis, keepdims=True), eps, 1.0 - eps)
+    return -ops.sum(y_true * ops.log(p), axis=axis)
+
+
+@register
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    """Cross-entropy with integer class labels: ``-log p[y]``.
+
+    ``y_true`` holds class indices in ``[0, C)``, shape ``y_pred.shape[:-1]`` (a trailing axis
+    of 1 is accepted). From probabilities (Keras's convention): ``p`` is clipped to
+    [1e-7, 1 - 1e-7] and the loss is ``-log softmax(log p)[y]``, i.e. the clipped row is
+    renormalised. One-hot targets are rejected (use :func:`categorical_crossentropy`).
+
+    Example::
+
+        >>> sparse_categorical_crossentropy([1], [[0.2, 0.8]])   # -log 0.8
+        [0.223144]
+    """
+    check_bool("from_logits", from_logits)
+    name = "sparse_categorical_crossentropy"
+    y_pred = as_float_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    pred_shape, true_shape = static_shape(y_pred), static_shape(y_true)
+    if len(true_shape) == len(pred_shape):
+        if true_shape[-1] == 1:
+            y_true = ops.squeeze(y_true, -1)
+        elif true_shape[-1] is not None and true_shape[-1] == pred_shape[-1]:
+            raise ValueError(
+                f"{name}: y_true has the shape of y_pred {pred_shape}: it looks one-hot; "
+                "pass integer labels (argmax over the last axis) or use "
+                "categorical_crossentropy"
+            )
+    true_shape = static_shape(y_true)
+    if len(true_shape) != len(pred_shape) - 1 or any(
+        a is not None and b is not None and a != b for a, b in zip(true_shape, pred_shape)
+    ):
+        raise ValueError(
+            f"{name}: y_true must have shape y_pred.shape[:-1] = {pred_shape[:-1]}, "
+            f"got {true_shape}"
+        )
+    _check_classes(name, y_pred, axis)
+    num_classes = pred_shape[axis]
+    check_values(
+        name,
+        y_true,
+        y_pred,
+        true_range=None if num_classes is None else (0, num_classes - 1),
+        integer_labels=True,
+        true_hint=f"labels are class indices 0..{num_classes - 1 if num_classes else 'C-1'}",
+        pred_range=None if from_logits else (0.0, 1.0),
+        pred_hint=_PROBABILITY_HINT,
+    )
+    labels = ops.cast(y_true, "int32")
+    if not from_logits:
+        eps = epsilon_like(y_pred)
+        y_pred = ops.log(ops.clip(y_pred, eps, 1.0 - eps))
+    return ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True, axis=axis)
+
+
+@register
+def kl_divergence(y_true, y_pred):
+    """Kullback-Leibler divergence ``sum_c y_c log(y_c / p_c)`` over the last axis.
+
+    Both arguments are probabilities, clipped to [1e-7, 1] as Keras does (so ``y_c = 0``
+    contributes ``1e-7 log(1e-7 / p_c)``, ~1e-6, where the exact value is 0).
+
+    Example::
+
+        >>> kl_divergence([[0.5, 0.5]], [[0.25, 0.75]])
+        [0.143841]
+    """
+    y_true, y_pred = prepare("kl_divergence", y_true, y_pred)
+    check_values(
+        "kl_divergence",
+        y_true,
+        y_pred,
+        true_range=(0.0, 1.0),
+        pred_range=(0.0, 1.0),
+        pred_hint="y_pred holds probabilities (apply softmax to logits first)",
+    )
+    eps = epsilon_like(y_pred)
+    y_true = ops.clip(y_true, eps, 1.0)
+    y_pred = ops.clip(y_pred, eps, 1.0)
+    return ops.sum(y_true * ops.log(y_true / y_pred), axis=-1)
+
+
+# --------------------------------------------------------------------------- Poisson
+
+
+@register
+def poisson(y_true, y_pred):
+    """Poisson loss ``mean(y_pred - y_true log(y_pred + eps))`` (NLL up to a constant).
+
+    ``y_pred`` is the predicted rate (>= 0), ``y_true`` a count. Example::
+
+        >>> poisson([[1.0]], [[1.0]])
+        [1.0]
+    """
+    y_true, y_pred = prepare("poisson", y_true, y_pred)
+    check_values("poisson", y_true, y_pred, pred_range=(0.0, math.inf))
+    return mean_over(y_pred - y_true * ops.log(y_pred + epsilon_like(y_pred)), axis=-1)
+
+
+# --------------------------------------------------------------------------- classes
+
+
 @register
 class BinaryCrossentropy(CrossentropyLoss):
     """Binary cross-entropy ``mean(-(y log p + (1 - y) log(1 - p)))`` (:func:`binary_crossentropy`).
@@ -237,3 +441,61 @@ class BalancedBinaryCrossentropy(Loss):
             from_logits=check_bool("from_logits", from_logits),
             axis=axis,
         )
+
+
+@register
+class CategoricalCrossentropy(CrossentropyLoss):
+    """Categorical cross-entropy ``-sum_c y_c log p_c`` (see :func:`categorical_crossentropy`).
+
+    Example: ``CategoricalCrossentropy()([[0.0, 1.0]], [[0.2, 0.8]])`` is -log 0.8 = 0.2231.
+    """
+
+    loss_fn = staticmethod(categorical_crossentropy)
+    default_name = "categorical_crossentropy"
+
+
+@register
+class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy ``-log p[y]`` on integer labels (:func:`sparse_categorical_crossentropy`).
+
+    Example: ``SparseCategoricalCrossentropy()([1], [[0.2, 0.8]])`` is -log 0.8 = 0.2231.
+    """
+
+    def __init__(
+        self,
+        from_logits=False,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            sparse_categorical_crossentropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            from_logits=check_bool("from_logits", from_logits),
+            axis=axis,
+        )
+
+
+@register
+class KLDivergence(Loss):
+    """KL divergence ``sum_c y_c log(y_c / p_c)`` (see :func:`kl_divergence`).
+
+    Example: ``KLDivergence()([[0.5, 0.5]], [[0.25, 0.75]])`` is 0.1438.
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+@register
+class Poisson(Loss):
+    """Poisson loss ``mean(y_pred - y_true log(y_pred + 1e-7))`` (see :func:`poisson`).
+
+    Example: ``Poisson()([[1.0]], [[1.0]])`` is 1.0.
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)

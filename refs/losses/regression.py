@@ -1,8 +1,9 @@
 """Regression losses of the residual ``e = y_pred - y_true``, each averaged over the last axis.
 
-Keras 2's constants are kept where they change values (``eps = 1e-7`` in MSLE, MAPE and
-Poisson); log-cosh subtracts the exact ``log 2`` of the input dtype (Keras rounds it to float32
-even for float64 inputs, an error of up to ~2e-9 that we do not copy).
+Keras 2's constants are kept where they change values (``eps = 1e-7`` in MSLE and MAPE);
+log-cosh subtracts the exact ``log 2`` of the input dtype (Keras rounds it to float32 even for
+float64 inputs, an error of up to ~2e-9 that we do not copy). Poisson, a count likelihood, lives
+in :mod:`refs.losses.probabilistic`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,21 @@ from keras import ops
 
 from refs.losses.base import Loss, epsilon_like, mean_over, prepare, register
 from refs.losses.validation import check_positive, check_values
+
+__all__ = [
+    "Huber",
+    "LogCosh",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "huber",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+]
 
 
 def _residual_inputs(loss: str, y_true, y_pred, **ranges):
@@ -132,19 +148,6 @@ def log_cosh(y_true, y_pred):
 
 
 @register
-def poisson(y_true, y_pred):
-    """Poisson loss ``mean(y_pred - y_true log(y_pred + eps))`` (NLL up to a constant).
-
-    ``y_pred`` is the predicted rate (>= 0), ``y_true`` a count. Example::
-
-        >>> poisson([[1.0]], [[1.0]])
-        [1.0]
-    """
-    y_true, y_pred = _residual_inputs("poisson", y_true, y_pred, pred_range=(0.0, math.inf))
-    return mean_over(y_pred - y_true * ops.log(y_pred + epsilon_like(y_pred)), axis=-1)
-
-
-@register
 class MeanSquaredError(Loss):
     """Mean squared error ``mean(e^2)`` (see :func:`mean_squared_error`).
 
@@ -223,14 +226,3 @@ class LogCosh(Loss):
 
     def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
         super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
-
-
-@register
-class Poisson(Loss):
-    """Poisson loss ``mean(y_pred - y_true log(y_pred + 1e-7))`` (see :func:`poisson`).
-
-    Example: ``Poisson()([[1.0]], [[1.0]])`` is 1.0.
-    """
-
-    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
-        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
