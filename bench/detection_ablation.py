@@ -64,7 +64,8 @@ def main() -> None:
                         help="results file in docs/data (another budget: another file)")
     args = parser.parse_args()
 
-    from refs.detection.train import TrainConfig, train
+    from refs.detection.config import TrainConfig
+    from refs.detection.trainer import train
     from refs.errors import TrainingError
     from refs.tracking import read_metrics
 

@@ -79,7 +79,7 @@ def build_peer(num_classes: int, hparams: dict, total_steps: int):
     keras_cv = import_keras_cv()
     from keras_cv.models.retinanet import PredictionHead
 
-    from refs.detection.train import make_optimizer
+    from refs.detection.config import make_optimizer
 
     size = hparams["image_size"]
     backbone = keras_cv.models.CSPDarkNetBackbone(
@@ -208,8 +208,10 @@ def main() -> None:
     import keras
 
     from refs.detection.coco import coco_evaluate, ground_truth_json, results_json
+    from refs.detection.config import TrainConfig
     from refs.detection.detector import load_trained
-    from refs.detection.train import TrainConfig, load_data, train
+    from refs.detection.splits import load_split as load_data
+    from refs.detection.trainer import train
 
     if args.ours_run:
         ours_dir = Path(args.ours_run)

@@ -35,7 +35,8 @@ def main() -> None:
         run_dir = Path(args.from_run)
         results = json.loads((run_dir / "results.json").read_text())
     else:
-        from refs.detection.train import TrainConfig, train
+        from refs.detection.config import TrainConfig
+        from refs.detection.trainer import train
 
         results = train(TrainConfig(run_dir=args.run_dir, name="quality"))
         run_dir = Path(results["run_dir"])

@@ -136,7 +136,7 @@ def ablation_section() -> str:
 
 
 def default_steps() -> int:
-    from refs.detection.train import TrainConfig
+    from refs.detection.config import TrainConfig
 
     c = TrainConfig()
     return c.epochs * -(-c.train_images // c.batch_size)

@@ -30,8 +30,9 @@ def main() -> None:
     args = parser.parse_args()
     import numpy as np
 
+    from refs.detection.config import TrainConfig
     from refs.detection.detector import anchor_generator_from, detect, load_trained, network_from
-    from refs.detection.train import TrainConfig, load_data
+    from refs.detection.splits import load_split as load_data
 
     if args.run_dir:
         network, gen, hparams = load_trained(args.run_dir)

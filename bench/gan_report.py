@@ -26,16 +26,9 @@ from refs.tracking.docs import replace_marked_section
 
 ROOT = Path(__file__).resolve().parents[1]
 def load_run(run_dir: str | None):
-    if not run_dir:
-        return None
-    from refs.tracking import read_config, read_metrics
+    from refs.tracking import read_run
 
-    path = Path(run_dir)
-    results = json.loads((path / "results.json").read_text()) if (
-        path / "results.json").exists() else {}
-    return {"path": path, "config": read_config(path), "evals": read_metrics(path, kind="eval"),
-            "steps": read_metrics(path, kind="step"), "epochs": read_metrics(path, kind="epoch"),
-            "results": results}
+    return read_run(run_dir) if run_dir else None
 
 
 def floor_metrics(data=None) -> dict:
@@ -67,19 +60,10 @@ def quality_table(runs: dict, floor: dict) -> str:
 
 
 def class_histogram(run, n: int = 10000, seed: int = 0) -> list[int]:
-    """How many of ``n`` samples of the run's final ``generator.keras`` the feature classifier
-    assigns to each digit (shows whether all ten digits are generated)."""
-    import keras
-    import numpy as np
+    from refs.gan.metrics import digit_histogram
+    from refs.gan.sample import load_generator
 
-    from refs.gan.classifier import classifier_outputs, get_classifier
-    from refs.gan.gan import generate_images
-
-    generator = keras.saving.load_model(run["path"] / "generator.keras", compile=False)
-    noise = np.random.default_rng(seed).standard_normal(
-        (n, int(generator.inputs[0].shape[-1]))).astype("float32")
-    _, probs = classifier_outputs(get_classifier(), generate_images(generator, noise))
-    return np.bincount(probs.argmax(1), minlength=10).tolist()
+    return digit_histogram(load_generator(run["path"]), n, seed)
 
 
 def copy_last_grid(run, out: Path) -> Path | None:

@@ -85,9 +85,60 @@ def make_parser(
     return parser
 
 
+def build_config(config_cls, values: dict):
+    """``config_cls(**values)`` for the fields it has; its ``ValueError``/``TypeError`` (a bad
+    setting, named in the message) becomes a :class:`UsageError` (exit code 2)."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    try:
+        return config_cls(**{k: v for k, v in values.items() if k in fields})
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def explicit_dests(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> set[str]:
+    """The destinations of the options given on the command line ``argv`` (not defaults)."""
+    saved = [(action, action.default) for action in parser._actions]
+    try:
+        for action, _ in saved:
+            action.default = argparse.SUPPRESS
+        given = parser.parse_args(argv)
+    finally:
+        for action, default in saved:
+            action.default = default
+    return set(vars(given))
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines (absl's pre-init notice, CUDA probing)
+    kept off the terminal; they are shown when the import fails or ``REFS_DEBUG`` is set."""
+    import tempfile
+
+    if os.environ.get("REFS_DEBUG") or "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def guarded(main: Callable[[Sequence[str] | None], int | None],
             argv: Sequence[str] | None = None) -> int:
     """Call ``main(argv)`` and turn user-facing failures into one-line messages and exit codes."""
+    if not os.environ.get("REFS_DEBUG"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         return int(main(argv) or 0)
     except UsageError as exc:

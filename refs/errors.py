@@ -15,3 +15,7 @@ class UsageError(RefsError):
 
 class TrainingError(RefsError):
     """Training stopped for a reason the user must act on (e.g. a NaN loss)."""
+
+
+class CheckpointError(TrainingError):
+    """A checkpoint file is empty, truncated, corrupt or incomplete."""

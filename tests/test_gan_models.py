@@ -73,7 +73,7 @@ def test_infogan_is_the_default_architecture():
 def test_xla_is_on_by_default_except_for_the_tutorial_networks_on_a_cpu():
     import tensorflow as tf
 
-    from refs.gan.train import default_jit
+    from refs.gan.trainer import default_jit
 
     gpu = bool(tf.config.list_physical_devices("GPU"))
     assert default_jit("infogan") and default_jit("lean")

@@ -8,7 +8,8 @@ import pytest
 from refs.errors import TrainingError, UsageError
 from refs.gan import sample as sample_cli
 from refs.gan import train as train_cli
-from refs.gan.train import TrainConfig, train
+from refs.gan.config import TrainConfig
+from refs.gan.trainer import train
 from refs.tracking import read_metrics
 from refs.utils.checkpoint import CheckpointManager
 

@@ -131,8 +131,14 @@ def read_image(path: str | os.PathLike, channels: int = 1, max_pixels: int = 409
                                 f"limit of {max_pixels}; downscale it or raise the limit")
             if w == 0 or h == 0:
                 raise DataError(f"{path}: image has no pixels ({w}x{h})")
-            img = img.convert("L" if channels == 1 else "RGB")
-            arr = np.asarray(img, np.uint8)
+            if img.mode.startswith("I"):  # 16-bit (or 32-bit) gray: scale, do not saturate
+                wide = np.asarray(img).astype(np.float64)
+                top = 65535.0 if img.mode.startswith("I;16") or wide.max() > 255 else 255.0
+                arr = np.rint(np.clip(wide, 0, top) * (255.0 / top)).astype(np.uint8)
+                if channels == 3:
+                    arr = np.repeat(arr[..., None], 3, axis=-1)
+            else:
+                arr = np.asarray(img.convert("L" if channels == 1 else "RGB"), np.uint8)
     except DataError:
         raise
     except FileNotFoundError:

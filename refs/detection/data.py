@@ -54,14 +54,19 @@ class Canvases:
 
 def split_digits(mnist, split: str) -> tuple[np.ndarray, np.ndarray]:
     """The MNIST digits a split may use, from ``load_mnist()``'s ``((xtr, ytr), (xte, yte))``."""
+    from refs.errors import DataError
+
     (xtr, ytr), (xte, yte) = mnist
-    if split == "train":
-        return xtr[:55000], ytr[:55000]
-    if split == "val":
-        return xtr[55000:], ytr[55000:]
-    if split == "test":
-        return xte, yte
-    raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    parts = {"train": (xtr[:55000], ytr[:55000], "training images 0-54999"),
+             "val": (xtr[55000:], ytr[55000:], "training images 55000-59999"),
+             "test": (xte, yte, "test images")}
+    if split not in parts:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    digits, labels, which = parts[split]
+    if len(digits) == 0:
+        raise DataError(f"the MNIST file holds no digits for the {split!r} split (it uses the "
+                        f"{which}; the file has {len(xtr)} training and {len(xte)} test images)")
+    return digits, labels
 
 
 def ink_box(patch: np.ndarray, threshold: int = INK_THRESHOLD) -> tuple[int, int, int, int] | None:

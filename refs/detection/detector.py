@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import keras
 import numpy as np
 
@@ -105,8 +107,16 @@ def network_from(hparams: dict) -> keras.Model:
     )
 
 
-def load_trained(run_dir) -> tuple[keras.Model, AnchorGenerator, dict]:
-    """``(network, anchor_generator, hparams)`` of a run, with the newest checkpoint's weights.
+class TrainedDetector(NamedTuple):
+    """A trained network with what it needs to detect: its anchors and its run's settings."""
+
+    network: keras.Model
+    anchor_generator: AnchorGenerator
+    hparams: dict
+
+
+def load_trained(run_dir) -> TrainedDetector:
+    """The network of a run with the newest checkpoint's weights, its anchors and settings.
 
     Raises :class:`refs.errors.DataError` when the directory holds no detection run or no
     checkpoint.
@@ -130,5 +140,8 @@ def load_trained(run_dir) -> tuple[keras.Model, AnchorGenerator, dict]:
         raise DataError(f"{run_dir}: no checkpoint yet (train first: python -m "
                         "refs.detection.train)")
     network = network_from(hparams)
-    manager.restore({"model": network.variables})
-    return network, anchor_generator_from(hparams), hparams
+    try:
+        manager.restore({"model": network.variables})
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    return TrainedDetector(network, anchor_generator_from(hparams), hparams)

@@ -173,3 +173,17 @@ def real_data_floor(evaluator: QualityEvaluator, train_images, n: int = 10000,
         raise ValueError(f"n must be in [2, {len(train_images)}], got {n}")
     idx = np.random.default_rng(seed).choice(len(train_images), n, replace=False)
     return evaluator.evaluate(train_images[np.sort(idx)])
+
+
+def digit_histogram(generator, n: int = 10000, seed: int = 0) -> list[int]:
+    """How many of ``n`` samples of ``generator`` (noise drawn with ``seed``) the feature
+    classifier assigns to each digit: shows whether all ten digits are generated."""
+    import numpy as np
+
+    from refs.gan.classifier import classifier_outputs, get_classifier
+    from refs.gan.gan import generate_images
+
+    noise = np.random.default_rng(seed).standard_normal(
+        (n, int(generator.inputs[0].shape[-1]))).astype("float32")
+    _, probs = classifier_outputs(get_classifier(), generate_images(generator, noise))
+    return np.bincount(probs.argmax(1), minlength=10).tolist()

@@ -32,12 +32,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-ARCHS = ("infogan", "lean", "tutorial")
+from refs.gan.config import ARCHS, DEFAULT_ARCH, DEFAULTS  # noqa: F401 - re-exported
+
 IMAGE_SHAPE = (28, 28, 1)
-TUTORIAL_LATENT_DIM = 100
-DEFAULT_ARCH = "infogan"
-DEFAULTS = {"infogan": {"latent_dim": 64, "width": 64}, "lean": {"latent_dim": 64, "width": 64},
-            "tutorial": {"latent_dim": 100, "width": 64}}
 FC_UNITS_PER_WIDTH = 16  # "infogan": fully connected units = 16 * width
 
 

@@ -18,7 +18,7 @@ Example:
 from refs.tracking.callback import TrackingCallback
 from refs.tracking.curves import plot_learning_curves
 from refs.tracking.images import image_grid
-from refs.tracking.run import Run, read_config, read_metrics
+from refs.tracking.run import Run, read_config, read_metrics, read_run
 
 __all__ = [
     "Run",
@@ -27,4 +27,5 @@ __all__ = [
     "plot_learning_curves",
     "read_config",
     "read_metrics",
+    "read_run",
 ]

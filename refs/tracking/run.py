@@ -120,6 +120,45 @@ def read_metrics(run_dir: str | os.PathLike, kind: str | None = None) -> list[di
     return records
 
 
+def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """A finished or running run read back: ``{"path", "config", "results", "steps", "epochs",
+    "evals"}`` (``config.json``; ``results.json`` or ``{}``; the ``metrics.jsonl`` records of
+    each kind)."""
+    path = Path(run_dir)
+    results_file = path / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    return {"path": path, "config": read_config(path), "results": results,
+            "steps": read_metrics(path, kind="step"), "epochs": read_metrics(path, kind="epoch"),
+            "evals": read_metrics(path, kind="eval")}
+
+
+def _drop_events_after(path: Path, step: int) -> int:
+    """Rewrite the TensorBoard event file ``path`` without summaries logged after ``step`` and
+    without HParams summaries; a record cut short by a crash ends the file. Returns the count
+    of dropped records."""
+    import tensorflow as tf
+    from tensorboard.compat.proto import event_pb2
+
+    kept, dropped = [], 0
+    try:
+        for raw in tf.data.TFRecordDataset(str(path)).as_numpy_iterator():
+            event = event_pb2.Event.FromString(raw)
+            plugins = {v.metadata.plugin_data.plugin_name for v in event.summary.value}
+            if event.HasField("summary") and (event.step > step or "hparams" in plugins):
+                dropped += 1
+                continue
+            kept.append(raw)
+    except tf.errors.DataLossError:
+        dropped += 1
+    if dropped:
+        tmp = path.with_name(".partial-" + path.name)
+        with tf.io.TFRecordWriter(str(tmp)) as writer:
+            for raw in kept:
+                writer.write(raw)
+        os.replace(tmp, path)
+    return dropped
+
+
 class Run:
     """One experiment run: a directory and the writers into it.
 
@@ -272,16 +311,17 @@ class Run:
         ncols: int | None = None,
         png: bool = True,
         value_range: tuple[float, float] | None = None,
+        png_name: str | None = None,
     ) -> Path | None:
         """Tile ``images`` into one grid, log it to TensorBoard and (``png``) save it as
-        ``figures/<tag>_<step>.png``; returns the PNG's path."""
+        ``figures/<png_name>`` (default ``<tag>_<step>.png``); returns the PNG's path."""
         if not self.enabled:
             return None
         grid = image_grid(images, ncols=ncols, value_range=value_range)
         self.log_images(tag, grid[None], step, max_outputs=1)
         if not png:
             return None
-        out = self.figure_dir / f"{tag.replace('/', '_')}_{int(step):06d}.png"
+        out = self.figure_dir / (png_name or f"{tag.replace('/', '_')}_{int(step):06d}.png")
         write_png(out, grid)
         return out
 
@@ -392,6 +432,42 @@ class Run:
             )
         self.log_scalars(metrics, step=self._last_step if step is None else step, kind="final")
         self.flush()
+
+    # -- resuming ------------------------------------------------------------------------------
+    def discard_after(self, step: int) -> int:
+        """Forget everything logged after global step ``step``; returns how many records went.
+
+        A run resumed from a checkpoint taken at ``step`` repeats the steps after it, so their
+        ``metrics.jsonl`` records and TensorBoard events (logged before a crash) are dropped
+        first: the continued run then has each record once. HParams records are dropped too (a
+        finishing run writes its row again). Call it before logging anything in this process.
+        """
+        if not self.enabled:
+            return 0
+        dropped = 0
+        path = self.path / METRICS_FILE
+        if path.exists():
+            lines = path.read_text().splitlines()
+            kept = []
+            for line in lines:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut by a crash
+                if isinstance(rec.get("step"), int) and rec["step"] > step:
+                    continue
+                if rec.get("kind") == "final":
+                    continue
+                kept.append(line)
+            dropped += len(lines) - len(kept)
+            if len(kept) != len(lines):
+                tmp = path.with_name(path.name + ".tmp")
+                tmp.write_text("".join(k + "\n" for k in kept))
+                os.replace(tmp, path)
+        for events in sorted(self.path.glob("events.out.tfevents.*")):
+            dropped += _drop_events_after(events, step)
+        self._last_step = min(self._last_step, int(step))
+        return dropped
 
     # -- lifecycle -----------------------------------------------------------------------------
     def flush(self) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,15 +86,47 @@ class CheckpointManager:
             old.unlink(missing_ok=True)
         return path
 
+    def remove_partial_writes(self) -> list[Path]:
+        """Delete the temporary files of saves that a killed process left behind (call it only
+        while holding the run's lock: a live writer's temporary file would go too)."""
+        if not self.directory.exists():
+            return []
+        stale = [p for p in self.directory.iterdir() if p.name.endswith(".npz.tmp")]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return stale
+
     @staticmethod
     def read(path: str | os.PathLike) -> tuple[dict[str, list[np.ndarray]], dict[str, Any]]:
-        """``(groups of numpy arrays, metadata)`` of one checkpoint file."""
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data[_META]))
-            groups: dict[str, list[np.ndarray]] = {}
-            for key in sorted(k for k in data.files if k != _META):
-                group, _ = key.rsplit("/", 1)
-                groups.setdefault(group, []).append(data[key])
+        """``(groups of numpy arrays, metadata)`` of one checkpoint file.
+
+        Raises:
+            refs.errors.CheckpointError: the file is empty, truncated, not a checkpoint, or
+                lacks its metadata (one line naming the file and what is wrong).
+        """
+        from refs.errors import CheckpointError
+
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if _META not in data.files:
+                    raise CheckpointError(f"checkpoint {path} has no metadata (not written by "
+                                          "refs, or incomplete)")
+                meta = json.loads(str(data[_META]))
+                groups: dict[str, list[np.ndarray]] = {}
+                for key in sorted(k for k in data.files if k != _META):
+                    group, _ = key.rsplit("/", 1)
+                    groups.setdefault(group, []).append(data[key])
+        except CheckpointError:
+            raise
+        except FileNotFoundError:
+            raise CheckpointError(f"checkpoint {path} does not exist") from None
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            what = "empty" if os.path.exists(path) and os.path.getsize(path) == 0 else \
+                "unreadable (truncated or not a checkpoint)"
+            raise CheckpointError(f"checkpoint {path} is {what}: "
+                                  f"{type(exc).__name__}: {exc}") from None
+        if not isinstance(meta, dict):
+            raise CheckpointError(f"checkpoint {path} has malformed metadata")
         return groups, meta
 
     def restore(self, groups: Mapping[str, Sequence[Any]],
@@ -107,41 +140,44 @@ class CheckpointManager:
         if path is None:
             raise FileNotFoundError(f"no checkpoint '{self.prefix}-*.npz' in {self.directory}")
         saved, meta = self.read(path)
-        for group, variables in groups.items():
-            values = saved.get(group, [])
-            if len(values) != len(variables):
-                raise ValueError(
-                    f"checkpoint {path} has {len(values)} variables in group {group!r}, the "
-                    f"model has {len(variables)} (a different architecture or width?)"
-                )
-            for v, value in zip(variables, values):
-                if tuple(v.shape) != value.shape:
-                    name = getattr(v, "path", getattr(v, "name", "?"))
-                    raise ValueError(
-                        f"checkpoint {path}: variable {name} in group {group!r} has shape "
-                        f"{value.shape}, the model's is {tuple(v.shape)}"
-                    )
-        for group, variables in groups.items():
-            for v, value in zip(variables, saved[group]):
-                v.assign(value)
+        assign(groups, saved, path)
         return meta
 
 
-def latest_run_with_checkpoint(root: str | os.PathLike) -> Path:
+def assign(groups: Mapping[str, Sequence[Any]], saved: Mapping[str, Sequence[np.ndarray]],
+           path: str | os.PathLike) -> None:
+    """Assign the arrays ``saved`` (as read from the checkpoint ``path``) to ``groups``, after
+    checking every group's variable count and shapes (``ValueError`` naming the first mismatch:
+    nothing is assigned then)."""
+    for group, variables in groups.items():
+        values = saved.get(group, [])
+        if len(values) != len(variables):
+            raise ValueError(
+                f"checkpoint {path} has {len(values)} variables in group {group!r}, the "
+                f"model has {len(variables)} (a different architecture or width?)"
+            )
+        for v, value in zip(variables, values):
+            if tuple(v.shape) != value.shape:
+                name = getattr(v, "path", getattr(v, "name", "?"))
+                raise ValueError(
+                    f"checkpoint {path}: variable {name} in group {group!r} has shape "
+                    f"{value.shape}, the model's is {tuple(v.shape)}"
+                )
+    for group, variables in groups.items():
+        for v, value in zip(variables, saved[group]):
+            v.assign(value)
+
+
+def latest_run_with_checkpoint(root: str | os.PathLike) -> Path | None:
     """The newest run directory under ``root`` (by name: runs start with a UTC timestamp) that
-    holds a checkpoint in ``checkpoints/``; what ``--resume`` without ``--run-dir`` continues.
-
-    Raises:
-        refs.errors.UsageError: no run under ``root`` has a checkpoint.
-    """
-    from refs.errors import UsageError
-
+    holds a checkpoint in ``checkpoints/``, or ``None``; what ``--resume`` without ``--run-dir``
+    continues."""
     root = Path(root)
     candidates = sorted(p for p in root.glob("*") if p.is_dir()) if root.exists() else []
     for path in reversed(candidates):
         if CheckpointManager(path / "checkpoints").latest() is not None:
             return path
-    raise UsageError(f"--resume: no run with a checkpoint under {root}; pass --run-dir")
+    return None
 
 
 def check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any], keys: Sequence[str],
