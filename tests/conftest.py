@@ -1,4 +1,7 @@
+import json
 import os
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -7,7 +10,40 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-GOLDEN = SHARED / "golden"
+#: The golden values of the reference libraries, committed with the tests (a copy of
+#: ../shared/golden; tests/test_golden_files.py checks that the two agree when both exist).
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def golden_missing_reason(name: str) -> str:
+    return f"golden file missing: {GOLDEN / name} (copy it from ../shared/golden)"
+
+
+@cache
+def _golden_doc(name: str) -> dict | None:
+    path = GOLDEN / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def golden_doc(name: str) -> dict:
+    """The parsed golden file ``tests/golden/<name>``; skips the calling test when it is absent."""
+    doc = _golden_doc(name)
+    if doc is None:
+        pytest.skip(golden_missing_reason(name))
+    return doc
+
+
+def golden_cases(name: str, where: Callable[[dict], bool] | None = None) -> list:
+    """The cases of ``tests/golden/<name>`` (those ``where`` accepts), for ``parametrize``.
+
+    When the file is absent this returns a single parameter marked skip with the reason, so
+    the test is reported as skipped -- never silently empty, never a collection error.
+    """
+    doc = _golden_doc(name)
+    if doc is None:
+        return [pytest.param(None, id=f"{name}-missing",
+                             marks=pytest.mark.skip(reason=golden_missing_reason(name)))]
+    return [c for c in doc["cases"] if where is None or where(c)]
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,11 @@
 """The detection loss: normalisation, empty images, GIoU against tfa, the prior initialisation."""
 
-import json
 import math
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import GOLDEN
+from conftest import golden_cases
 
 from refs.detection.anchors import AnchorGenerator
 from refs.detection.encoding import BACKGROUND, IGNORE
@@ -111,11 +110,6 @@ def test_giou_option_uses_decoded_boxes():
 
 
 # -- GIoU against tensorflow-addons --------------------------------------------------------------
-def _giou_cases():
-    doc = json.loads((GOLDEN / "tfa_giou.json").read_text())
-    return doc["cases"]
-
-
 def _reduce(values, weights, reduction):
     if weights is not None:
         values = values * weights
@@ -126,7 +120,7 @@ def _reduce(values, weights, reduction):
     return values.sum() / values.size  # auto = sum_over_batch_size
 
 
-@pytest.mark.parametrize("case", _giou_cases(), ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", golden_cases("tfa_giou.json"), ids=lambda c: c["id"])
 def test_giou_matches_tfa_golden(case):
     y_true = np.asarray(case["y_true"], np.float64)
     y_pred = np.asarray(case["y_pred"], np.float64)

@@ -1,20 +1,17 @@
 """refs.losses.adversarial (the GAN losses) against closed-form maths and the tutorial's goldens."""
 
-import json
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import GOLDEN
+from conftest import golden_cases
 
 from refs import losses as L
 
-DOC = json.loads((GOLDEN / "gan_minimax.json").read_text())
-
 
 def cases(prefix):
-    return [c for c in DOC["cases"] if c["id"].startswith(prefix)]
+    """The gan_minimax.json cases under ``prefix`` (a skip param when the file is absent)."""
+    return golden_cases("gan_minimax.json", lambda c: c["id"].startswith(prefix))
 
 
 def softplus(x):

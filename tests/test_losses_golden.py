@@ -1,4 +1,4 @@
-"""Parity of refs.losses with the golden values of real libraries (../shared/golden).
+"""Parity of refs.losses with the golden values of real libraries (tests/golden).
 
 Every case of tfa_focal.json and keras2_losses.json is checked, and every case of
 torch_losses.json for which one of our losses computes the same quantity, per sample and
@@ -46,33 +46,23 @@ Convention mapping (golden -> ours):
 
 from __future__ import annotations
 
-import json
 import warnings
-from functools import cache
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from conftest import golden_cases, golden_doc
 
 import refs.losses as L
 from refs.losses import validation
 
-GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 BACKEND = keras.backend.backend()
 TORCHVISION_FOCAL = "torchvision.ops.sigmoid_focal_loss (formula re-typed in torch)"
 
 
-@cache
-def _load(name):
-    path = GOLDEN / name
-    if not path.exists():
-        return []
-    return json.loads(path.read_text())["cases"]
-
-
 def cases(name, **match):
-    return [c for c in _load(name) if all(c.get(k) == v for k, v in match.items())]
+    """The cases of a golden file whose fields equal ``match`` (a skip param if it is absent)."""
+    return golden_cases(name, lambda c: all(c.get(k) == v for k, v in match.items()))
 
 
 def tolerances(case):
@@ -251,11 +241,13 @@ def _elementwise(case, loss, scale=1.0):
 
 
 def test_torch_cases_are_present():
-    assert len(_load("torch_losses.json")) == 495, "golden torch file missing or changed"
+    assert len(golden_doc("torch_losses.json")["cases"]) == 495, "golden torch file changed"
 
 
-def _torch(loss_name):
-    return cases("torch_losses.json", loss="torch.nn." + loss_name)
+def _torch(*loss_names, where=lambda c: True):
+    """The torch_losses.json cases of these ``torch.nn`` losses (that ``where`` accepts)."""
+    names = {"torch.nn." + n for n in loss_names}
+    return golden_cases("torch_losses.json", lambda c: c["loss"] in names and where(c))
 
 
 @pytest.mark.parametrize("case", _torch("BCEWithLogitsLoss"), ids=lambda c: c["id"])
@@ -282,7 +274,7 @@ def test_torch_smooth_l1_is_huber_over_beta(case):
 
 @pytest.mark.parametrize(
     "case",
-    _torch("MSELoss") + _torch("L1Loss") + _torch("SoftMarginLoss"),
+    _torch("MSELoss", "L1Loss", "SoftMarginLoss"),
     ids=lambda c: c["id"],
 )
 def test_torch_mse_l1_soft_margin_match(case):
@@ -433,7 +425,7 @@ def test_torch_bce_matches_away_from_the_clamp(case):
 
 @pytest.mark.parametrize(
     "case",
-    [c for c in _torch("CosineEmbeddingLoss") if c["reduction"] == "none"],
+    _torch("CosineEmbeddingLoss", where=lambda c: c["reduction"] == "none"),
     ids=lambda c: c["id"],
 )
 def test_torch_cosine_embedding_positive_pairs_are_cosine_distance(case):
