@@ -94,7 +94,10 @@ def build_config(config_cls, values: dict):
     try:
         return config_cls(**{k: v for k, v in values.items() if k in fields})
     except (ValueError, TypeError) as exc:
-        raise UsageError(str(exc)) from None
+        message = str(exc)
+        name = message.split(" ", 1)[0].split("[", 1)[0]
+        flag = f"--{name.replace('_', '-')}: " if name in fields else ""
+        raise UsageError(flag + message) from None
 
 
 def explicit_dests(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> set[str]:

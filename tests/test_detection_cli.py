@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from refs.cli import guarded
-from refs.detection import evaluate, predict, train
+from refs.detection import evaluate, inference, predict, train
 from refs.detection.coco import (
     coco_evaluate,
     ground_truth_json,
@@ -107,16 +107,19 @@ def _write_odd_images(folder, mnist_path):
     Image.fromarray(np.zeros((3000, 3000), np.uint8)).save(folder / "7.png")  # huge
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "digits.png")  # not an id
     (folder / "notes.txt").write_text("ignored")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "004.png")  # id 4 again: the
+    # first name in sorted order (004.png) keeps the id, 4.png is skipped
 
 
 def test_predict_handles_odd_images_without_crashing(untrained_run, tmp_path, mnist_path):
     _write_odd_images(tmp_path / "imgs", mnist_path)
     out = tmp_path / "dets.json"
-    results, skipped = predict.predict_folder(untrained_run, tmp_path / "imgs", out,
+    results, skipped = inference.predict_folder(untrained_run, tmp_path / "imgs", out,
                                               draw_dir=tmp_path / "drawn",
                                               score_threshold=0.0, max_pixels=2000 * 2000)
     reasons = dict(skipped)
-    assert set(reasons) == {"5.png", "6.png", "7.png", "digits.png"}
+    assert set(reasons) == {"4.png", "5.png", "6.png", "7.png", "digits.png"}
+    assert "image id 4 is already taken by 004.png" in reasons["4.png"]
     assert "empty" in reasons["5.png"] and "not a readable image" in reasons["6.png"]
     assert "pixels" in reasons["7.png"] and "integer image id" in reasons["digits.png"]
     written = json.loads(out.read_text())
@@ -126,9 +129,18 @@ def test_predict_handles_odd_images_without_crashing(untrained_run, tmp_path, mn
         assert r["image_id"] in {1, 2, 3, 4} and 0 <= r["category_id"] <= 9
         x, y, w, h = r["bbox"]
         assert w >= 0 and h >= 0 and 0 <= r["score"] <= 1
-    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["1.png", "2.png", "3.png",
-                                                                     "4.png"]
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["004.png", "1.png",
+                                                                     "2.png", "3.png"]
     assert Image.open(tmp_path / "drawn" / "3.png").size == (300, 50)
+
+
+def test_read_image_scales_16_bit_png_instead_of_saturating(tmp_path):
+    ramp = np.array([[0, 257, 32896, 65535]], np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "wide.png")
+    assert Image.open(tmp_path / "wide.png").mode.startswith("I")
+    np.testing.assert_array_equal(read_image(tmp_path / "wide.png")[..., 0], [[0, 1, 128, 255]])
+    rgb = read_image(tmp_path / "wide.png", channels=3)
+    assert rgb.shape == (1, 4, 3) and (rgb[..., 0] == rgb[..., 2]).all()
 
 
 def test_predict_cli_messages_and_exit_codes(untrained_run, tmp_path, capsys, mnist_path):
