@@ -62,8 +62,8 @@ def make_parser(
     prog: str,
     description: str,
     *,
-    epochs: int,
-    batch_size: int,
+    epochs: int | None,
+    batch_size: int | None,
     seed: int = 0,
     data_help: str = "Keras-format mnist.npz (default: $REFS_MNIST, else Keras's download)",
 ) -> ArgumentParser:
@@ -77,7 +77,9 @@ def make_parser(
                              "an existing run there is continued")
     common.add_argument("--name", default=None, help="label appended to the default run directory")
     common.add_argument("--epochs", type=positive_int, default=epochs, help="training epochs")
-    common.add_argument("--batch-size", type=positive_int, default=batch_size, help="batch size")
+    if batch_size is not None:  # None: the command has no batch-size flag
+        common.add_argument("--batch-size", type=positive_int, default=batch_size,
+                            help="batch size")
     common.add_argument("--seed", type=non_negative_int, default=seed, help="random seed")
     common.add_argument("--deterministic", action="store_true",
                         help="turn on TensorFlow op determinism (same seed, same result; slower)")

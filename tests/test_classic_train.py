@@ -27,7 +27,7 @@ def test_every_suite_defines_configs_with_the_tutorial_figures():
 @pytest.mark.parametrize("argv, fragment", [
     (["--suite", "bogus"], "invalid choice"),
     (["--seeds", "0"], "--seeds must be at least 1"),
-    (["--batch-size", "8"], "--batch-size is fixed per suite"),
+    (["--batch-size", "8"], "unrecognized arguments: --batch-size 8"),
 ])
 def test_bad_arguments_exit_2(capsys, argv, fragment):
     from refs.cli import guarded

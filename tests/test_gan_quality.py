@@ -6,8 +6,8 @@ import pytest
 
 from refs.data import load_mnist
 from refs.gan import classifier
-from refs.gan.metrics import QualityEvaluator, real_data_floor
 from refs.gan.config import TrainConfig
+from refs.gan.metrics import QualityEvaluator, real_data_floor
 from refs.gan.trainer import train
 from refs.tracking import read_metrics
 

@@ -26,7 +26,7 @@ def build_parser():
         epochs=None, batch_size=None,
     )
     for action in parser._actions:  # each suite has its own budget unless overridden
-        if action.dest in ("epochs", "batch_size"):
+        if action.dest == "epochs":
             action.help += " (default: the suite's own)"
     parser.add_argument("--suite", choices=(*SUITES, "all"), default="all",
                         help="which experiment to run")
@@ -40,8 +40,6 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
-    if args.batch_size is not None:
-        raise UsageError("--batch-size is fixed per suite (the tutorial's); it cannot be changed")
     if args.data:
         os.environ["REFS_MNIST"] = args.data  # the mnist9 suite reads it through the loader
     from refs.classic.experiments import SUITES, run_suite

@@ -68,6 +68,17 @@ def git_info(path: str | os.PathLike | None = None) -> dict[str, Any] | None:
         return None
 
 
+def command_line() -> list[str]:
+    """The command that started this process as a user typed it: ``python -m refs.gan.train
+    --epochs 2`` rather than the module's file path."""
+    orig = list(getattr(sys, "orig_argv", []))
+    if "-m" in orig:
+        i = orig.index("-m")
+        if i + 1 < len(orig):
+            return ["python", "-m", orig[i + 1], *sys.argv[1:]]
+    return list(sys.argv)
+
+
 def _jsonable(value: Any) -> Any:
     """Make numpy scalars, paths, tuples and non-finite floats JSON-safe."""
     if isinstance(value, Mapping):
@@ -247,7 +258,7 @@ class Run:
             "hparams": _jsonable(dict(config)),
             "versions": package_versions(),
             "git": git_info(),
-            "command": sys.argv,
+            "command": command_line(),
         }
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
