@@ -604,7 +604,7 @@ def representative_cases() -> list[Case]:
             continue
         seen.add(key)
         picked.append(case)
-    return picked[::4]
+    return picked[::6]
 
 
 # --------------------------------------------------------------------------- classification

@@ -109,6 +109,58 @@ def test_giou_option_uses_decoded_boxes():
     assert float(loss(y_true, y_pred)["box_loss"]) > 1.0
 
 
+@pytest.mark.parametrize(("kwargs", "argument", "error"), [
+    ({"num_classes": 0}, "num_classes", ValueError),
+    ({"num_classes": "10"}, "num_classes", TypeError),
+    ({"alpha": 4.0}, "alpha", ValueError),
+    ({"alpha": "0.25"}, "alpha", TypeError),
+    ({"gamma": float("nan")}, "gamma", ValueError),
+    ({"delta": "1"}, "delta", TypeError),
+    ({"delta": float("inf")}, "delta", ValueError),
+    ({"box_weight": -1.0}, "box_weight", ValueError),
+    ({"anchors": np.zeros((5, 3))}, "anchors", ValueError),
+    ({"variances": (0.1, 0.2)}, "variances", ValueError),
+])
+def test_detection_loss_validates_every_hyperparameter_in_the_constructor(kwargs, argument,
+                                                                          error):
+    with pytest.raises(error, match=f"^{argument} must"):
+        DetectionLoss(**{"num_classes": 10, **kwargs})
+
+
+def test_detection_loss_alpha_check_is_the_focal_losses_check():
+    from refs.losses import BinaryFocalCrossentropy
+
+    with pytest.raises(ValueError) as detector:
+        DetectionLoss(10, alpha=4.0)
+    with pytest.raises(ValueError) as focal:
+        BinaryFocalCrossentropy(alpha=4.0)
+    assert str(detector.value) == str(focal.value)
+    assert "1 - alpha = -3 is negative" in str(detector.value)
+
+
+def test_detection_loss_names_bad_inputs():
+    loss = DetectionLoss(2)
+    y_true = _targets([0, BACKGROUND, IGNORE])
+    y_pred = np.zeros((1, 3, 6), np.float32)
+    with pytest.raises(ValueError, match=r"y_pred must be \(batch, anchors, 4 \+ num_classes"):
+        loss(y_true, y_pred[..., :5])
+    with pytest.raises(ValueError, match="y_true must be in"):
+        loss(_targets([0, 2, IGNORE]), y_pred)  # class id 2 with 2 classes
+    bad = y_pred.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="y_pred contains NaN"):
+        loss(y_true, bad)
+    bad = y_pred.copy()
+    bad[0, 1, 1] = np.inf  # an infinite box offset
+    with pytest.raises(ValueError, match=r"y_pred contains \+inf"):
+        loss(y_true, bad)
+    masked = y_pred.copy()
+    masked[0, 1, 4:] = -np.inf  # background anchor: -inf logits cost nothing
+    parts = loss(y_true, masked)
+    expected = loss(y_true, y_pred)["cls_loss"] - 2 * 0.75 * 0.25 * np.log(2)
+    np.testing.assert_allclose(float(parts["cls_loss"]), float(expected), rtol=1e-5)
+
+
 # -- GIoU against tensorflow-addons --------------------------------------------------------------
 def _reduce(values, weights, reduction):
     if weights is not None:
@@ -142,6 +194,10 @@ def test_giou_closed_form_and_errors():
     np.testing.assert_allclose(np.asarray(giou_loss([[0., 0., 2., 2.]], [[0., 0., 2., 2.]])), [0])
     with pytest.raises(ValueError, match="mode"):
         giou_loss([[0., 0., 1., 1.]], [[0., 0., 1., 1.]], mode="diou")
+    with pytest.raises(ValueError, match="giou_loss: y_pred contains NaN"):  # was IoU 0
+        giou_loss([[0., 0., 1., 1.]], [[np.nan, 0., 1., 1.]])
+    with pytest.raises(ValueError, match="last axis of 4"):
+        giou_loss([[0., 0., 1.]], [[0., 0., 1.]])
 
 
 # -- prior initialisation -------------------------------------------------------------------------

@@ -201,3 +201,67 @@ def test_loss_pairs():
     assert pairs["wgan-gp"][0].gradient_penalty_weight == 10.0
     assert isinstance(pairs["lsgan"][0], L.LeastSquaresDiscriminatorLoss)
     assert isinstance(pairs["hinge"][1], L.HingeGeneratorLoss)
+
+
+# -- inputs: the five pairs check them alike ------------------------------------------------------
+@pytest.mark.parametrize("name", L.LOSS_NAMES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_every_pair_rejects_nan_and_infinities_where_the_loss_is_infinite(name, bad):
+    """NaN is an error for all five pairs (WGAN-GP, LSGAN and hinge used to return NaN); an
+    infinity is an error unless that loss term has a finite limit there."""
+    d_loss, g_loss = L.get_loss_pair(name)
+    real, fake = np.zeros((4, 1)), np.zeros((4, 1))
+    finite_limit = {  # (real, fake, generator's fake) sign with a finite limit
+        "minimax": ("+", "-", "-"), "non-saturating": ("+", "-", "+"),
+        "wgan-gp": (None, None, None), "lsgan": (None, None, None), "hinge": ("+", "-", None),
+    }[name]
+    sign = None if np.isnan(bad) else ("+" if bad > 0 else "-")
+    # (the WGAN, LSGAN and hinge functions call their inputs scores, the others logits)
+    calls = [(lambda: d_loss(_set(real, bad), fake), finite_limit[0], "real_(logits|scores)"),
+             (lambda: d_loss(real, _set(fake, bad)), finite_limit[1], "fake_(logits|scores)"),
+             (lambda: g_loss(_set(fake, bad)), finite_limit[2], "fake_(logits|scores)")]
+    for call, limit, argument in calls:
+        if sign is not None and sign == limit:
+            assert np.isfinite(float(call()))
+        else:
+            with pytest.raises(ValueError, match=f"{argument} contains"):
+                call()
+
+
+def _set(a, value):
+    a = a.copy()
+    a[0, 0] = value
+    return a
+
+
+def test_functions_name_their_arguments():
+    with pytest.raises(ValueError, match="wasserstein_critic_loss: fake_scores contains NaN"):
+        L.wasserstein_critic_loss(np.zeros((2, 1)), np.array([[np.nan], [0.0]]))
+    with pytest.raises(ValueError, match="least_squares_generator_loss: fake_scores contains"):
+        L.least_squares_generator_loss(np.array([[np.inf]]))
+    with pytest.raises(ValueError, match="gradient_penalty: gradients contains NaN"):
+        L.gradient_penalty(np.array([[np.nan, 1.0]]))
+    with pytest.raises(TypeError, match="real_logits must hold numbers"):
+        L.discriminator_minimax_loss(np.array([["a"]]), np.zeros((1, 1)))
+
+
+def test_infinite_logits_with_a_finite_limit_give_that_limit():
+    """D(x) = +inf on a real and -inf on a fake cost the minimax discriminator nothing."""
+    real = np.array([[np.inf], [0.0]])
+    fake = np.array([[-np.inf], [0.0]])
+    np.testing.assert_allclose(L.discriminator_minimax_loss(real, fake), [0.0, 2 * np.log(2)],
+                               rtol=1e-6)
+    np.testing.assert_allclose(L.hinge_discriminator_loss(real, fake), [0.0, 2.0])
+    with pytest.raises(ValueError, match="real_logits contains \\+inf"):  # smoothed target
+        L.discriminator_minimax_loss(real, fake, real_label_smoothing=0.1)
+
+
+def test_gradient_penalty_of_an_empty_batch_is_empty():
+    assert tuple(np.shape(L.gradient_penalty(np.zeros((0, 2, 2, 1))))) == (0,)
+
+
+def test_get_loss_pair_validates_every_argument():
+    with pytest.raises(TypeError, match="gradient_penalty_weight must be a number"):
+        L.get_loss_pair("minimax", gradient_penalty_weight="10")
+    with pytest.raises(ValueError, match="real_label_smoothing must be in"):
+        L.get_loss_pair("wgan-gp", real_label_smoothing=float("nan"))

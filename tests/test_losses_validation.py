@@ -101,8 +101,10 @@ def test_functions_validate_hyperparameters_too():
 
 
 def test_focal_alpha_above_one_explains_the_negative_weight():
-    with pytest.raises(ValueError, match=r"1 - alpha would be -3.*strict=False"):
+    with pytest.raises(ValueError, match=r"1 - alpha = -3 is negative.*strict=False"):
         L.SigmoidFocalCrossEntropy(alpha=4.0)
+    with pytest.raises(ValueError, match=r"positives' weight alpha = -0.5 is negative"):
+        L.BinaryFocalCrossentropy(alpha=-0.5)
 
 
 def test_strict_false_reproduces_the_tutorial_alpha_4_with_a_warning():
@@ -221,3 +223,132 @@ def test_input_checks_can_be_switched_off_and_made_exhaustive():
     with validation.input_checks(enabled=False):
         L.binary_crossentropy([[2.0]], [[7.0]])  # nothing checked
     assert validation.input_checks_enabled()
+
+
+# ------------------------------------------------------------------ types, NaN and inf
+
+
+@pytest.mark.parametrize(("make", "argument"), [
+    (lambda: L.Huber(delta="1"), "delta"),
+    (lambda: L.Huber(delta=True), "delta"),
+    (lambda: L.Huber(delta=None), "delta"),
+    (lambda: L.BinaryCrossentropy(label_smoothing="0.1"), "label_smoothing"),
+    (lambda: L.BinaryCrossentropy(axis="x"), "axis"),
+    (lambda: L.BinaryCrossentropy(axis=True), "axis"),
+    (lambda: L.SigmoidFocalCrossEntropy(strict="no"), "strict"),
+    (lambda: L.CategoricalFocalCrossentropy(alpha=["a", "b"]), "alpha"),
+    (lambda: L.WeightedBinaryCrossentropy(pos_weight=[True, False]), "pos_weight"),
+    (lambda: L.MeanSquaredError(name=3), "name"),
+])
+def test_wrong_type_hyperparameters_fail_in_the_constructor_with_a_type_error(make, argument):
+    with pytest.raises(TypeError) as err:
+        make()
+    assert str(err.value).startswith(argument + " must be"), str(err.value)
+    assert isinstance(err.value, ValueError)  # WrongTypeError: callers catching ValueError too
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_hyperparameters_fail_in_the_constructor(value):
+    for make, argument in ((lambda v: L.Huber(delta=v), "delta"),
+                           (lambda v: L.BinaryFocalCrossentropy(gamma=v), "gamma"),
+                           (lambda v: L.BinaryCrossentropy(label_smoothing=v), "label_smoothing"),
+                           (lambda v: L.SigmoidFocalCrossEntropy(alpha=v), "alpha")):
+        with pytest.raises(ValueError, match=f"^{argument} must be"):
+            make(value)
+
+
+def test_constructor_rejects_a_non_float_dtype_and_a_bad_reduction_naming_them():
+    with pytest.raises(ValueError, match="dtype must be a floating dtype.*'int32'"):
+        L.Huber(dtype="int32")
+    with pytest.raises(ValueError, match="dtype must be a floating dtype.*'floaty'"):
+        L.Huber(dtype="floaty")
+    with pytest.raises(ValueError, match="^reduction must be one of"):
+        L.Huber(reduction="average")
+    assert L.Huber(dtype="mixed_float16").get_config()["dtype"] == "mixed_float16"
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_inputs_are_rejected_like_nan(bad):
+    with pytest.raises(ValueError, match=r"huber: y_pred contains [+-]inf"):
+        L.huber([[1.0, 2.0]], [[bad, 2.0]])
+    with pytest.raises(ValueError, match=r"binary_crossentropy: y_true contains [+-]inf"):
+        L.binary_crossentropy([[bad]], [[0.0]], from_logits=True)
+    with pytest.raises(ValueError, match=r"y_pred contains [+-]inf"):
+        L.binary_crossentropy([[1.0]], [[bad]])  # probabilities: never infinite
+
+
+def test_an_infinite_logit_on_the_side_of_its_label_gives_the_finite_limit():
+    y = np.array([[1.0, 0.0, 1.0]])
+    x = np.array([[np.inf, -np.inf, 0.0]])
+    # Only the logit 0 contributes: log 2, averaged over 3 entries.
+    np.testing.assert_allclose(L.binary_crossentropy(y, x, from_logits=True), [np.log(2) / 3],
+                               rtol=1e-6)
+    np.testing.assert_allclose(L.sigmoid_focal_crossentropy(y, x, from_logits=True),
+                               [0.25 * 0.25 * np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(L.hinge([[1.0, -1.0]], [[np.inf, -np.inf]]), [0.0])
+    with pytest.raises(ValueError, match=r"y_pred holds \+inf at \(0, 1\), where the loss is "
+                                         r"infinite"):
+        L.binary_crossentropy([[1.0, 0.0]], [[0.0, np.inf]], from_logits=True)
+    with pytest.raises(ValueError, match="where the loss is infinite"):  # smoothing: no limit
+        L.binary_crossentropy([[1.0]], [[np.inf]], from_logits=True, label_smoothing=0.1)
+
+
+def test_masked_minus_inf_logits_leave_the_softmax_cross_entropy_of_the_other_classes():
+    x = np.array([[2.0, -np.inf, 0.5], [0.1, 0.3, -np.inf]])
+    y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    kept = [np.array([2.0, 0.5]), np.array([0.1, 0.3])]
+    want = [-(row[i] - np.log(np.exp(row).sum())) for row, i in zip(kept, (0, 1))]
+    got = L.categorical_crossentropy(y, x, from_logits=True)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(L.sparse_categorical_crossentropy([0, 1], x, from_logits=True),
+                               want, rtol=1e-6)
+    masked_target = np.array([[-np.inf, 0.0, 0.0], [0.0, 0.0, 0.0]])  # the target's logit
+    with pytest.raises(ValueError, match=r"y_pred holds -inf at \(0, 0\)"):
+        L.categorical_crossentropy(y, masked_target, from_logits=True)
+
+
+def test_inputs_that_are_not_numbers_are_named():
+    with pytest.raises(TypeError, match="mean_squared_error: y_true must hold numbers"):
+        L.mean_squared_error(np.array([["a"]]), np.zeros((1, 1)))
+    with pytest.raises(TypeError, match="y_pred is None"):
+        L.MeanSquaredError()(np.zeros((1, 1)), None)
+    with pytest.raises(TypeError, match="y_pred cannot be converted to a tensor"):
+        L.huber(np.zeros((2, 2)), [[1.0, 2.0], [3.0]])
+
+
+def test_scalars_empty_axes_and_bad_axis_are_named():
+    with pytest.raises(ValueError, match="y_pred must have at least one axis"):
+        L.mean_squared_error(1.0, 2.0)
+    with pytest.raises(ValueError, match=r"y_pred of shape \(2, 0\) is empty along axis -1"):
+        L.mean_squared_error(np.zeros((2, 0)), np.zeros((2, 0)))
+    with pytest.raises(ValueError, match=r"axis must be in \[-2, 2\).*got 3"):
+        L.binary_crossentropy([[1.0]], [[0.5]], axis=3)
+    assert L.MeanSquaredError(reduction="none")(np.zeros((0, 3)), np.zeros((0, 3))).shape == (0,)
+
+
+def test_per_class_hyperparameters_must_match_the_classes():
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) does not broadcast"):
+        L.weighted_binary_crossentropy(np.ones((4, 2)), np.zeros((4, 2)), pos_weight=[1, 2, 3],
+                                       from_logits=True)
+    with pytest.raises(ValueError, match=r"alpha of shape \(2,\) does not broadcast"):
+        L.categorical_focal_crossentropy(np.eye(3), np.eye(3) * 0.8 + 0.05, alpha=[0.2, 0.3])
+
+
+def test_sample_weight_is_checked_and_named():
+    loss = L.MeanSquaredError()
+    y = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="sample_weight contains NaN"):
+        loss(y, y, sample_weight=np.array([1.0, np.nan, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"sample_weight of shape \(3,\) does not match"):
+        loss(y, y, sample_weight=np.ones(3))
+
+
+def test_check_alpha_is_the_one_alpha_check():
+    with pytest.raises(ValueError) as helper:
+        validation.check_alpha(1.5)
+    for make in (lambda: L.BinaryFocalCrossentropy(alpha=1.5),
+                 lambda: L.CategoricalFocalCrossentropy(alpha=1.5),
+                 lambda: L.binary_focal_crossentropy([[1.0]], [[0.5]], alpha=1.5)):
+        with pytest.raises(ValueError) as err:
+            make()
+        assert str(err.value) == str(helper.value)

@@ -25,10 +25,11 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 from refs import losses
-from refs.detection.encoding import IGNORE, VARIANCES, decode_boxes
+from refs.detection.encoding import BACKGROUND, IGNORE, VARIANCES, decode_boxes
 from refs.losses import validation
 from refs.losses.boxes import giou_loss
 
@@ -49,23 +50,33 @@ class DetectionLoss:
         box_loss: ``"huber"`` (smooth L1 on encoded offsets, ``delta``) or ``"giou"``.
         box_weight: the weight of the box term.
         anchors: ``(N, 4)`` anchors, needed for ``box_loss="giou"`` (to decode boxes).
+
+    Every hyperparameter is validated here (``alpha`` by the focal losses' own check,
+    :func:`refs.losses.validation.check_alpha`); eager calls check their inputs (shapes, NaN,
+    infinite box offsets, class ids), traced calls (``fit``) skip the value checks.
     """
 
     def __init__(self, num_classes: int, cls_loss: str = "focal", alpha: float = 0.25,
                  gamma: float = 2.0, box_loss: str = "huber", delta: float = 1.0,
                  box_weight: float = 1.0, anchors=None, variances=VARIANCES):
-        if cls_loss not in CLS_LOSSES:
-            raise ValueError(f"cls_loss must be one of {CLS_LOSSES}, got {cls_loss!r}")
-        if box_loss not in BOX_LOSSES:
-            raise ValueError(f"box_loss must be one of {BOX_LOSSES}, got {box_loss!r}")
-        validation.check_unit_interval("alpha", alpha)
+        self.num_classes = validation.check_int("num_classes", num_classes, minimum=1)
+        validation.check_choice("cls_loss", cls_loss, CLS_LOSSES)
+        validation.check_choice("box_loss", box_loss, BOX_LOSSES)
+        validation.check_alpha(alpha)
         validation.check_non_negative("gamma", gamma)
+        validation.check_positive("delta", delta)
         validation.check_non_negative("box_weight", box_weight)
-        if not delta > 0:
-            raise ValueError(f"delta must be > 0, got {delta}")
+        validation.check_positive("variances", variances)
+        if np.shape(variances) not in ((), (4,)):
+            raise ValueError(f"variances must be one value or 4 (one per box offset), got "
+                             f"{variances!r}")
         if box_loss == "giou" and anchors is None:
             raise ValueError("box_loss='giou' needs the anchors to decode boxes")
-        self.num_classes = int(num_classes)
+        if anchors is not None:
+            anchors = validation.convert_input("DetectionLoss", "anchors", anchors)
+            shape = validation.static_shape(anchors)
+            if shape is not None and (len(shape) != 2 or shape[-1] != 4):
+                raise ValueError(f"anchors must have shape (num_anchors, 4), got {shape}")
         self.cls_loss, self.box_loss = cls_loss, box_loss
         self.alpha, self.gamma, self.delta = float(alpha), float(gamma), float(delta)
         self.box_weight = float(box_weight)
@@ -90,9 +101,41 @@ class DetectionLoss:
         pred = decode_boxes(box_preds, self.anchors[None], self.variances)
         return giou_loss(true, pred)
 
-    def __call__(self, y_true, y_pred) -> dict:
-        y_true = ops.convert_to_tensor(y_true, "float32")
+    def _check_inputs(self, y_true, y_pred):
+        """Shapes (static), then, on eager inputs, NaN / inf and the class ids."""
+        name = "DetectionLoss"
+        y_true = validation.convert_input(name, "y_true", y_true)
+        y_pred = validation.convert_input(name, "y_pred", y_pred)
+        true_shape, pred_shape = validation.static_shape(y_true), validation.static_shape(y_pred)
+        width = 4 + self.num_classes
+        true_shape = true_shape if true_shape is not None else (None, None, None)
+        pred_shape = pred_shape if pred_shape is not None else (None, None, None)
+        if len(true_shape) != 3 or true_shape[-1] not in (5, None):
+            raise ValueError(f"{name}: y_true must be (batch, anchors, 5) (4 box offsets and the "
+                             f"class id), got shape {true_shape}")
+        if len(pred_shape) != 3 or pred_shape[-1] not in (width, None):
+            raise ValueError(f"{name}: y_pred must be (batch, anchors, 4 + num_classes = "
+                             f"{width}), got shape {pred_shape}")
+        if any(a is not None and b is not None and a != b
+               for a, b in zip(true_shape[:2], pred_shape[:2])):
+            raise ValueError(f"{name}: y_true {true_shape} and y_pred {pred_shape} must have the "
+                             "same batch and anchor axes")
+        y_true = ops.cast(y_true, "float32")
         y_pred = ops.cast(y_pred, "float32")
+        # Infinite class logits are left to the classification loss (finite where they are on
+        # the side of their target); infinite box offsets are errors.
+        if validation.check_values(name, y_true, y_pred, infinite_pred=True):
+            validation.check_values(name, y_pred=y_pred[..., :4])
+        if validation.input_checks_enabled() and validation.is_concrete(y_true):
+            validation.check_values(
+                name, y_true[..., 4], true_range=(IGNORE, self.num_classes - 1),
+                integer_labels=True,
+                true_hint=f"class ids are 0..{self.num_classes - 1}, {BACKGROUND} background, "
+                          f"{IGNORE} ignored")
+        return y_true, y_pred
+
+    def __call__(self, y_true, y_pred) -> dict:
+        y_true, y_pred = self._check_inputs(y_true, y_pred)
         cls_target = ops.cast(y_true[..., 4], "int32")
         positive = ops.cast(cls_target >= 0, "float32")
         valid = ops.cast(cls_target != IGNORE, "float32")

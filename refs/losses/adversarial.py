@@ -34,12 +34,23 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import keras
+import numpy as np
 from keras import ops
 
-from refs.losses.base import Loss
+from refs.losses.base import Loss, as_float_tensor
 from refs.losses.probabilistic import binary_crossentropy
-from refs.losses.validation import check_non_negative, check_unit_interval
+from refs.losses.validation import (
+    check_non_negative,
+    check_reduced_axis,
+    check_unit_interval,
+    check_values,
+    convert_input,
+    finite_logits,
+    static_shape,
+)
 
 __all__ = [
     "DiscriminatorLoss",
@@ -70,15 +81,44 @@ __all__ = [
 LOSS_NAMES = ("minimax", "non-saturating", "wgan-gp", "lsgan", "hinge")
 
 
-def _same_shape(real_logits, fake_logits):
-    real_logits = ops.convert_to_tensor(real_logits)
-    fake_logits = ops.convert_to_tensor(fake_logits, dtype=real_logits.dtype)
-    if tuple(real_logits.shape) != tuple(fake_logits.shape):
+def _scores(loss: str, name: str, x, like=None):
+    """``x`` as a float tensor (``like``'s dtype if given) with a last axis to average over."""
+    x = convert_input(loss, name, x)
+    x = as_float_tensor(x) if like is None else ops.cast(x, like.dtype)
+    check_reduced_axis(loss, x, name=name)
+    return x
+
+
+def _finite(loss: str, name: str, x, limit: str | None = None):
+    """Eager NaN / inf check of one input; ``limit``: the sign ("+" or "-") of the infinity at
+    which this loss term has a finite limit (0), where the input is replaced by a finite
+    stand-in (see :func:`refs.losses.validation.finite_logits`)."""
+    found = check_values(loss, y_pred=x, names=("", name), infinite_pred=limit is not None)
+    if not found:
+        return x
+    values = np.asarray(keras.ops.convert_to_numpy(x))
+    wrong = np.isneginf(values) if limit == "+" else np.isposinf(values)
+    if wrong.any():
+        other = "-inf" if limit == "+" else "+inf"
+        raise ValueError(f"{loss}: {name} contains {other}, where the loss is infinite (only "
+                         f"{limit}inf has a finite limit here)")
+    return finite_logits(x)
+
+
+def _pair(loss: str, real, fake, names=("real_logits", "fake_logits"), limits=(None, None)):
+    """Both inputs checked: numbers, same shape, no NaN, infinities only where finite."""
+    real = _scores(loss, names[0], real)
+    fake = _scores(loss, names[1], fake, like=real)
+    if tuple(real.shape) != tuple(fake.shape):
         raise ValueError(
-            "real_logits and fake_logits must have the same shape (one real and one fake per "
-            f"sample), got {tuple(real_logits.shape)} and {tuple(fake_logits.shape)}"
+            f"{loss}: {names[0]} and {names[1]} must have the same shape (one real and one fake "
+            f"per sample), got {tuple(real.shape)} and {tuple(fake.shape)}"
         )
-    return real_logits, fake_logits
+    return (_finite(loss, names[0], real, limits[0]), _finite(loss, names[1], fake, limits[1]))
+
+
+def _one(loss: str, fake, name="fake_logits", limit=None):
+    return _finite(loss, name, _scores(loss, name, fake), limit)
 
 
 # -- the minimax pair --------------------------------------------------------------------------
@@ -98,7 +138,10 @@ def discriminator_minimax_loss(real_logits, fake_logits, real_label_smoothing=0.
         per-sample loss, shape ``real_logits.shape[:-1]``; ``2 log 2`` at ``r = f = 0``.
     """
     check_unit_interval("real_label_smoothing", real_label_smoothing)
-    real_logits, fake_logits = _same_shape(real_logits, fake_logits)
+    # r = +inf gives 0 only with the target 1 (no smoothing); f = -inf always gives 0.
+    real_limit = None if real_label_smoothing else "+"
+    real_logits, fake_logits = _pair("discriminator_minimax_loss", real_logits, fake_logits,
+                                     limits=(real_limit, "-"))
     real_target = ops.full_like(real_logits, 1.0 - float(real_label_smoothing))
     real_term = binary_crossentropy(real_target, real_logits, from_logits=True)
     fake_term = binary_crossentropy(ops.zeros_like(fake_logits), fake_logits, from_logits=True)
@@ -114,7 +157,7 @@ def generator_saturating_loss(fake_logits):
     Returns:
         per-sample loss, shape ``fake_logits.shape[:-1]``; ``-log 2`` at ``f = 0``.
     """
-    fake_logits = ops.convert_to_tensor(fake_logits)
+    fake_logits = _one("generator_saturating_loss", fake_logits, limit="-")
     return -binary_crossentropy(ops.zeros_like(fake_logits), fake_logits, from_logits=True)
 
 
@@ -127,7 +170,7 @@ def generator_non_saturating_loss(fake_logits):
     Returns:
         per-sample loss, shape ``fake_logits.shape[:-1]``; ``log 2`` at ``f = 0``.
     """
-    fake_logits = ops.convert_to_tensor(fake_logits)
+    fake_logits = _one("generator_non_saturating_loss", fake_logits, limit="+")
     return binary_crossentropy(ops.ones_like(fake_logits), fake_logits, from_logits=True)
 
 
@@ -138,13 +181,15 @@ def wasserstein_critic_loss(real_scores, fake_scores):
     The gradient penalty is added separately (:func:`gradient_penalty`), since it needs the
     critic's gradient at interpolated images.
     """
-    real_scores, fake_scores = _same_shape(real_scores, fake_scores)
+    real_scores, fake_scores = _pair("wasserstein_critic_loss", real_scores, fake_scores,
+                                     names=("real_scores", "fake_scores"))
     return ops.mean(fake_scores - real_scores, axis=-1)
 
 
 def wasserstein_generator_loss(fake_scores):
     """Generator loss of WGAN: ``-D(G(z))`` (mean over the last axis)."""
-    return -ops.mean(ops.convert_to_tensor(fake_scores), axis=-1)
+    fake_scores = _one("wasserstein_generator_loss", fake_scores, "fake_scores")
+    return -ops.mean(fake_scores, axis=-1)
 
 
 def gradient_penalty(gradients):
@@ -157,8 +202,15 @@ def gradient_penalty(gradients):
     Returns:
         shape ``(batch,)``; 0 where the critic is 1-Lipschitz with unit slope.
     """
-    g = ops.convert_to_tensor(gradients)
-    flat = ops.reshape(g, (ops.shape(g)[0], -1))
+    g = as_float_tensor(convert_input("gradient_penalty", "gradients", gradients))
+    shape = static_shape(g)
+    if shape is not None and len(shape) == 0:
+        raise ValueError("gradient_penalty: gradients must have a batch axis (shape (batch, ...)), "
+                         "got a scalar")
+    check_values("gradient_penalty", y_pred=g, names=("", "gradients"))
+    # The per-sample size spelled out when it is known (an empty batch cannot infer a -1).
+    known = shape is not None and None not in shape[1:]
+    flat = ops.reshape(g, (ops.shape(g)[0], math.prod(shape[1:]) if known else -1))
     # sqrt with a tiny floor: the gradient of ||g|| at g = 0 would be 0/0.
     norm = ops.sqrt(ops.sum(ops.square(flat), axis=-1) + 1e-12)
     return ops.square(norm - 1.0)
@@ -167,25 +219,30 @@ def gradient_penalty(gradients):
 # -- least squares (LSGAN, Mao et al. 2017, a=0, b=c=1) --------------------------------------
 def least_squares_discriminator_loss(real_scores, fake_scores):
     """LSGAN discriminator loss: ``(r - 1)^2 / 2 + f^2 / 2`` (mean over the last axis)."""
-    real_scores, fake_scores = _same_shape(real_scores, fake_scores)
+    real_scores, fake_scores = _pair("least_squares_discriminator_loss", real_scores, fake_scores,
+                                     names=("real_scores", "fake_scores"))
     return 0.5 * ops.mean(ops.square(real_scores - 1.0) + ops.square(fake_scores), axis=-1)
 
 
 def least_squares_generator_loss(fake_scores):
     """LSGAN generator loss: ``(f - 1)^2 / 2`` (mean over the last axis)."""
-    return 0.5 * ops.mean(ops.square(ops.convert_to_tensor(fake_scores) - 1.0), axis=-1)
+    fake_scores = _one("least_squares_generator_loss", fake_scores, "fake_scores")
+    return 0.5 * ops.mean(ops.square(fake_scores - 1.0), axis=-1)
 
 
 # -- hinge (Lim & Ye 2017; SAGAN) --------------------------------------------------------------
 def hinge_discriminator_loss(real_scores, fake_scores):
     """Hinge discriminator loss: ``relu(1 - r) + relu(1 + f)`` (mean over the last axis)."""
-    real_scores, fake_scores = _same_shape(real_scores, fake_scores)
+    # r = +inf and f = -inf are beyond the margins: both terms are then 0.
+    real_scores, fake_scores = _pair("hinge_discriminator_loss", real_scores, fake_scores,
+                                     names=("real_scores", "fake_scores"), limits=("+", "-"))
     return ops.mean(ops.relu(1.0 - real_scores) + ops.relu(1.0 + fake_scores), axis=-1)
 
 
 def hinge_generator_loss(fake_scores):
     """Hinge generator loss: ``-f`` (mean over the last axis), as in WGAN."""
-    return wasserstein_generator_loss(fake_scores)
+    fake_scores = _one("hinge_generator_loss", fake_scores, "fake_scores")
+    return -ops.mean(fake_scores, axis=-1)
 
 
 # -- classes -----------------------------------------------------------------------------------
@@ -198,12 +255,16 @@ class DiscriminatorLoss(Loss):
     """Base of discriminator losses, called as ``loss(real_logits, fake_logits, sample_weight)``
     (Keras's ``y_true`` slot holds the real logits, ``y_pred`` the fake ones)."""
 
+    input_names = ("real_logits", "fake_logits")
+
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **hyper):
         super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **hyper)
 
 
 class GeneratorLoss(Loss):
     """Base of generator losses, called as ``loss(fake_logits, sample_weight=None)``."""
+
+    input_names = ("fake_logits", "fake_logits")
 
     def __call__(self, fake_logits, sample_weight=None):
         return super().__call__(fake_logits, fake_logits, sample_weight=sample_weight)
@@ -313,8 +374,12 @@ def get_loss_pair(name: str = "non-saturating", real_label_smoothing: float = 0.
     """``(d_loss, g_loss)`` objects for a ``--loss`` name (see the table in the module docstring).
 
     ``real_label_smoothing`` applies to ``minimax`` and ``non-saturating``;
-    ``gradient_penalty_weight`` to ``wgan-gp``.
+    ``gradient_penalty_weight`` to ``wgan-gp``. All three are validated whatever the name.
     """
+    if not isinstance(name, str) or name not in LOSS_NAMES:
+        raise ValueError(f"loss must be one of {LOSS_NAMES}, got {name!r} (the name argument)")
+    check_unit_interval("real_label_smoothing", real_label_smoothing)
+    check_non_negative("gradient_penalty_weight", gradient_penalty_weight)
     if name in ("minimax", "non-saturating"):
         d = DiscriminatorMinimaxLoss(real_label_smoothing)
         g = GeneratorSaturatingLoss() if name == "minimax" else GeneratorNonSaturatingLoss()
@@ -325,6 +390,4 @@ def get_loss_pair(name: str = "non-saturating", real_label_smoothing: float = 0.
         return WassersteinCriticLoss(gradient_penalty_weight), WassersteinGeneratorLoss()
     if name == "lsgan":
         return LeastSquaresDiscriminatorLoss(), LeastSquaresGeneratorLoss()
-    if name == "hinge":
-        return HingeDiscriminatorLoss(), HingeGeneratorLoss()
-    raise ValueError(f"loss must be one of {LOSS_NAMES}, got {name!r}")
+    return HingeDiscriminatorLoss(), HingeGeneratorLoss()  # name == "hinge"

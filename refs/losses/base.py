@@ -19,7 +19,17 @@ import keras
 import numpy as np
 from keras import ops
 
-from refs.losses.validation import check_bool, check_same_shape, check_unit_interval
+from refs.losses.validation import (
+    WrongTypeError,
+    check_axis,
+    check_bool,
+    check_choice,
+    check_reduced_axis,
+    check_same_shape,
+    check_unit_interval,
+    check_values,
+    convert_input,
+)
 
 #: Keras's fuzz factor (``keras.backend.epsilon()`` default): the clip bound of the losses that
 #: take probabilities. A fixed constant so that results match Keras 2 to the last digit.
@@ -55,11 +65,17 @@ def align(y_true, y_pred):
 
 
 def prepare(loss: str, y_true, y_pred):
-    """Tensors of ``y_pred``'s float dtype, ranks aligned, static shapes checked equal."""
-    y_pred = as_float_tensor(y_pred)
+    """Tensors of ``y_pred``'s float dtype, ranks aligned, static shapes checked equal.
+
+    Inputs that are not arrays of numbers (None, strings, ragged lists), scalars and an empty
+    last axis (the one every loss reduces) are rejected with errors naming the argument.
+    """
+    y_true = convert_input(loss, "y_true", y_true)
+    y_pred = as_float_tensor(convert_input(loss, "y_pred", y_pred))
     y_true = ops.cast(y_true, y_pred.dtype)
     y_true, y_pred = align(y_true, y_pred)
     check_same_shape(loss, y_true, y_pred)
+    check_reduced_axis(loss, y_pred)
     return y_true, y_pred
 
 
@@ -91,6 +107,23 @@ def mean_over(x, axis=-1):
     if keras.backend.standardize_dtype(x.dtype) == "float64":
         return ops.sum(x, axis=axis) / ops.cast(ops.shape(x)[axis], x.dtype)
     return ops.mean(x, axis=axis)
+
+
+def _check_dtype(dtype):
+    """``dtype`` of a loss: None, a floating dtype name, or a (float) ``keras.DTypePolicy``."""
+    if dtype is None or isinstance(dtype, keras.DTypePolicy):
+        compute = None if dtype is None else dtype.compute_dtype
+    else:
+        if not isinstance(dtype, str) and not hasattr(dtype, "name"):
+            raise WrongTypeError(f"dtype must be a dtype name such as 'float32', got {dtype!r}")
+        try:
+            compute = keras.dtype_policies.get(dtype).compute_dtype
+        except (ValueError, TypeError):
+            compute = "invalid"
+    if compute is not None and "float" not in str(compute):
+        raise ValueError(f"dtype must be a floating dtype (float16, bfloat16, float32, float64 "
+                         f"or a mixed policy), got {dtype!r}")
+    return dtype
 
 
 def _plain(value):
@@ -128,7 +161,14 @@ class Loss(keras.losses.Loss):
         0.4475
     """
 
+    #: How the two positional inputs are named in error messages (the GAN losses rename them).
+    input_names = ("y_true", "y_pred")
+
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **hyper):
+        check_choice("reduction", reduction, REDUCTIONS)
+        if name is not None and not isinstance(name, str):
+            raise WrongTypeError(f"name must be a string, got {type(name).__name__} {name!r}")
+        _check_dtype(dtype)
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self._fn = fn
         self._hyper = {k: _plain(v) for k, v in hyper.items()}
@@ -140,6 +180,32 @@ class Loss(keras.losses.Loss):
         if item in hyper:
             return hyper[item]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {item!r}")
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """Keras's call (``sample_weight``, ``reduction``), with the inputs checked first.
+
+        Keras converts the inputs to the loss dtype before ``call``; here what cannot be
+        converted (None, strings, ragged lists) fails first with an error naming it, and a
+        NaN / infinite or mis-shaped ``sample_weight`` is reported as such.
+        """
+        first, second = self.input_names
+        y_true = convert_input(self.name, first, y_true)
+        y_pred = convert_input(self.name, second, y_pred)
+        if sample_weight is None:
+            return super().__call__(y_true, y_pred)
+        sample_weight = convert_input(self.name, "sample_weight", sample_weight)
+        check_values(self.name, y_pred=sample_weight, names=("", "sample_weight"))
+        try:
+            return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+        except Exception as err:
+            text = str(err)
+            if not any(m in text for m in ("Incompatible shapes", "Dimensions must be equal",
+                                           "broadcast")):
+                raise
+            raise ValueError(
+                f"{self.name}: sample_weight of shape {tuple(sample_weight.shape)} does not "
+                f"match the per-sample losses of {second} of shape {tuple(y_pred.shape)} (one "
+                "weight per sample, or per entry of the loss's output)") from None
 
     def call(self, y_true, y_pred):
         return self._fn(y_true, y_pred, **self._hyper)
@@ -183,5 +249,5 @@ class CrossentropyLoss(Loss):
             **hyper,
             from_logits=check_bool("from_logits", from_logits),
             label_smoothing=check_unit_interval("label_smoothing", label_smoothing),
-            axis=axis,
+            axis=check_axis("axis", axis),
         )

@@ -15,7 +15,11 @@ nothing from ``refs.detection``).
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
+
+from refs.losses.base import as_float_tensor
+from refs.losses.validation import check_choice, check_values, convert_input, static_shape
 
 __all__ = [
     "box_area",
@@ -39,6 +43,23 @@ def intersection_union(boxes_a, boxes_b):
     return inter, box_area(boxes_a) + box_area(boxes_b) - inter
 
 
+def _check_boxes(loss: str, y_true, y_pred) -> None:
+    """Corner boxes: a last axis of 4, shapes that broadcast, finite coordinates (eager)."""
+    shapes = {"y_true": static_shape(y_true), "y_pred": static_shape(y_pred)}
+    for arg, shape in shapes.items():
+        if shape is not None and (len(shape) == 0 or shape[-1] not in (4, None)):
+            raise ValueError(f"{loss}: {arg} must hold boxes [x_min, y_min, x_max, y_max] on a "
+                             f"last axis of 4, got shape {shape}")
+    a, b = shapes["y_true"], shapes["y_pred"]
+    if a is not None and b is not None and None not in a + b:
+        try:
+            np.broadcast_shapes(a, b)
+        except ValueError:
+            raise ValueError(f"{loss}: y_true {a} and y_pred {b} do not broadcast (one box of "
+                             "y_pred per box of y_true)") from None
+    check_values(loss, y_true, y_pred)
+
+
 def giou_loss(y_true, y_pred, mode: str = "giou"):
     """``1 - GIoU`` (or ``1 - IoU`` with ``mode="iou"``) per pair of corner boxes ``(..., 4)``.
 
@@ -53,10 +74,10 @@ def giou_loss(y_true, y_pred, mode: str = "giou"):
         >>> giou_loss([[0., 0., 1., 1.]], [[1., 1., 2., 2.]])  # touching: IoU 0, |C| 4, union 2
         [1.5]
     """
-    if mode not in ("giou", "iou"):
-        raise ValueError(f"mode must be 'giou' or 'iou', got {mode!r}")
-    y_true = ops.convert_to_tensor(y_true)
-    y_pred = ops.cast(ops.convert_to_tensor(y_pred), y_true.dtype)
+    check_choice("mode", mode, ("giou", "iou"))
+    y_true = as_float_tensor(convert_input("giou_loss", "y_true", y_true))
+    y_pred = ops.cast(convert_input("giou_loss", "y_pred", y_pred), y_true.dtype)
+    _check_boxes("giou_loss", y_true, y_pred)
     # y_pred first: at ties (identical edges) min/max route the gradient to it, as tfa does.
     inter, union = intersection_union(y_pred, y_true)
     zero = ops.zeros_like(union)

@@ -9,7 +9,9 @@ With ``p_t`` the probability given to the true class (``p`` for ``y = 1``, ``1 -
 ``gamma = 0`` gives (alpha-weighted) cross-entropy; larger ``gamma`` shrinks the loss of easy
 examples (``p_t`` near 1) towards 0. ``alpha`` in [0, 1] balances the classes; ``alpha > 1``
 (a mistake found in tutorials) makes ``1 - alpha`` negative, so the loss *rewards*
-misclassified negatives -- the constructors reject it unless ``strict=False``.
+misclassified negatives -- every focal loss rejects it, through the one check
+:func:`refs.losses.validation.check_alpha` (``sigmoid_focal_crossentropy`` with
+``strict=False`` only warns, to reproduce the tutorials).
 
 Numerics: ``1 - p_t`` is computed as ``y (1 - p) + (1 - y) p`` and the modulating factor
 ``(1 - p_t) ** gamma`` has a finite gradient (0) at ``1 - p_t = 0`` even for ``gamma < 1``,
@@ -20,7 +22,6 @@ give finite values and gradients.
 from __future__ import annotations
 
 import numbers
-import warnings
 
 from keras import ops
 
@@ -34,10 +35,15 @@ from refs.losses.base import (
 )
 from refs.losses.probabilistic import check_binary_inputs, elementwise_bce
 from refs.losses.validation import (
+    check_alpha,
     check_bool,
+    check_broadcast,
     check_non_negative,
+    check_reduced_axis,
     check_unit_interval,
     check_values,
+    resolve_infinities,
+    static_shape,
 )
 
 __all__ = [
@@ -48,20 +54,6 @@ __all__ = [
     "categorical_focal_crossentropy",
     "sigmoid_focal_crossentropy",
 ]
-
-
-def _check_alpha(alpha, strict: bool):
-    """alpha in [0, 1]; with ``strict=False`` only a warning (to reproduce the tutorials)."""
-    try:
-        return check_unit_interval("alpha", alpha)
-    except ValueError as err:
-        if strict:
-            raise ValueError(
-                f"{err}: the negatives' weight 1 - alpha would be {1 - alpha:g}, so "
-                "misclassifying them would lower the loss (pass strict=False to allow it)"
-            ) from None
-        warnings.warn(f"{err}; negatives get the weight 1 - alpha = {1 - alpha:g}", stacklevel=3)
-        return alpha
 
 
 def modulating_factor(q, gamma):
@@ -112,11 +104,13 @@ def sigmoid_focal_crossentropy(
         >>> sigmoid_focal_crossentropy([[1.0, 0.0]], [[0.0, 0.0]], from_logits=True)
         [0.173287]   # 0.25 * 0.25 * log 2 + 0.75 * 0.25 * log 2
     """
+    name = "sigmoid_focal_crossentropy"
     check_bool("from_logits", from_logits)
-    _check_alpha(alpha, strict)
+    check_alpha(alpha, check_bool("strict", strict))
     check_non_negative("gamma", gamma)
-    y_true, y_pred = prepare("sigmoid_focal_crossentropy", y_true, y_pred)
-    check_binary_inputs("sigmoid_focal_crossentropy", y_true, y_pred, from_logits)
+    y_true, y_pred = prepare(name, y_true, y_pred)
+    infinite = check_binary_inputs(name, y_true, y_pred, from_logits)
+    y_pred = resolve_infinities(name, "binary", y_true, y_pred, infinite)
     ce, one_minus_pt = _bce_and_one_minus_pt(y_true, y_pred, from_logits)
     loss = ce
     if gamma:
@@ -148,14 +142,18 @@ def binary_focal_crossentropy(
         >>> binary_focal_crossentropy([[1.0]], [[0.5]], gamma=2.0)   # 0.25 * log 2
         [0.173287]
     """
+    name = "binary_focal_crossentropy"
+    check_bool("apply_class_balancing", apply_class_balancing)
     check_bool("from_logits", from_logits)
-    check_unit_interval("alpha", alpha)
+    check_alpha(alpha)
     check_non_negative("gamma", gamma)
     check_unit_interval("label_smoothing", label_smoothing)
-    y_true, y_pred = prepare("binary_focal_crossentropy", y_true, y_pred)
-    check_binary_inputs("binary_focal_crossentropy", y_true, y_pred, from_logits)
+    y_true, y_pred = prepare(name, y_true, y_pred)
+    axis = check_reduced_axis(name, y_pred, axis)
+    infinite = check_binary_inputs(name, y_true, y_pred, from_logits)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    y_pred = resolve_infinities(name, "binary", y_true, y_pred, infinite)
     ce, one_minus_pt = _bce_and_one_minus_pt(y_true, y_pred, from_logits)
     loss = modulating_factor(one_minus_pt, gamma) * ce
     if apply_class_balancing:
@@ -183,22 +181,27 @@ def categorical_focal_crossentropy(
         >>> categorical_focal_crossentropy([[0.0, 1.0]], [[0.5, 0.5]])  # .25 * .25 * log 2
         [0.043322]
     """
+    name = "categorical_focal_crossentropy"
     check_bool("from_logits", from_logits)
-    check_unit_interval("alpha", alpha)
+    check_alpha(alpha)
     check_non_negative("gamma", gamma)
     check_unit_interval("label_smoothing", label_smoothing)
-    y_true, y_pred = prepare("categorical_focal_crossentropy", y_true, y_pred)
-    check_values(
-        "categorical_focal_crossentropy",
+    y_true, y_pred = prepare(name, y_true, y_pred)
+    axis = check_reduced_axis(name, y_pred, axis)
+    check_broadcast(name, "alpha", alpha, static_shape(y_pred))
+    infinite = check_values(
+        name,
         y_true,
         y_pred,
         true_range=(0.0, 1.0),
         pred_range=None if from_logits else (0.0, 1.0),
         pred_hint="did you mean from_logits=True?",
+        infinite_pred=from_logits,
     )
     if label_smoothing:
         num_classes = ops.cast(ops.shape(y_true)[-1], y_pred.dtype)
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
+    y_pred = resolve_infinities(name, "categorical", y_true, y_pred, infinite, axis=axis)
     if from_logits:
         log_p = ops.log_softmax(y_pred, axis=axis)
         p = ops.exp(log_p)
@@ -241,7 +244,7 @@ class SigmoidFocalCrossEntropy(Loss):
             reduction=reduction,
             name=name,
             dtype=dtype,
-            alpha=_check_alpha(alpha, strict),
+            alpha=check_alpha(alpha, check_bool("strict", strict)),
             gamma=check_non_negative("gamma", gamma),
             from_logits=check_bool("from_logits", from_logits),
             strict=check_bool("strict", strict),
@@ -271,7 +274,7 @@ class FocalLoss(CrossentropyLoss):
             reduction=reduction,
             name=name,
             dtype=dtype,
-            alpha=check_unit_interval("alpha", alpha),
+            alpha=check_alpha(alpha),
             gamma=check_non_negative("gamma", gamma),
             **hyper,
         )

@@ -24,7 +24,7 @@ import numpy as np
 from keras import ops
 
 from refs.losses.base import Loss, mean_over, prepare, register
-from refs.losses.validation import check_values, concrete_sample
+from refs.losses.validation import check_values, concrete_sample, resolve_infinities, static_shape
 
 __all__ = [
     "CategoricalHinge",
@@ -40,12 +40,16 @@ __all__ = [
 ]
 
 
-def check_margin_labels(loss: str, y_true, y_pred) -> None:
-    """Eager check: labels all in {-1, 1} or all in {0, 1}; no NaN."""
-    check_values(loss, y_true, y_pred)
+def check_margin_labels(loss: str, y_true, y_pred) -> bool:
+    """Eager check: labels all in {-1, 1} or all in {0, 1}; no NaN.
+
+    Returns True when ``y_pred`` holds +-inf (allowed here: the caller checks their positions
+    with ``resolve_infinities(..., "margin", ...)``).
+    """
+    infinite = check_values(loss, y_true, y_pred, infinite_pred=True)
     labels = concrete_sample(y_true)
     if labels is None:
-        return
+        return infinite
     pm1 = np.all((labels == -1) | (labels == 1))
     zero_one = np.all((labels == 0) | (labels == 1))
     if not (pm1 or zero_one):
@@ -54,6 +58,7 @@ def check_margin_labels(loss: str, y_true, y_pred) -> None:
             f"{loss}: y_true must be in {{-1, 1}} (or all in {{0, 1}}, converted to "
             f"{{-1, 1}} as Keras does), got values {found}"
         )
+    return infinite
 
 
 def to_pm1_labels(y_true):
@@ -64,7 +69,8 @@ def to_pm1_labels(y_true):
 
 def _margin(loss: str, y_true, y_pred):
     y_true, y_pred = prepare(loss, y_true, y_pred)
-    check_margin_labels(loss, y_true, y_pred)
+    infinite = check_margin_labels(loss, y_true, y_pred)
+    y_pred = resolve_infinities(loss, "margin", y_true, y_pred, infinite)
     return to_pm1_labels(y_true) * y_pred
 
 
@@ -150,7 +156,12 @@ def categorical_hinge(y_true, y_pred):
         [0.9]
     """
     y_true, y_pred = prepare("categorical_hinge", y_true, y_pred)
-    check_values("categorical_hinge", y_true, y_pred, true_range=(-1.0, 1.0))
+    infinite = check_values("categorical_hinge", y_true, y_pred, true_range=(-1.0, 1.0),
+                            infinite_pred=True)
+    y_pred = resolve_infinities("categorical_hinge", "categorical", y_true, y_pred, infinite)
+    shape = static_shape(y_pred)
+    if shape is not None and 0 in shape[:-1]:  # an empty batch: no sample, no loss
+        return ops.zeros(shape[:-1], y_pred.dtype)
     pos = ops.sum(y_true * y_pred, axis=-1)
     neg = ops.max((1.0 - y_true) * y_pred, axis=-1)
     return ops.relu(neg - pos + 1.0)

@@ -49,10 +49,15 @@ from refs.losses.base import (
     register,
 )
 from refs.losses.validation import (
+    check_axis,
     check_bool,
+    check_broadcast,
     check_positive,
+    check_reduced_axis,
     check_unit_interval,
     check_values,
+    convert_input,
+    resolve_infinities,
     static_shape,
 )
 
@@ -76,9 +81,13 @@ __all__ = [
 _PROBABILITY_HINT = "did you mean from_logits=True?"
 
 
-def check_binary_inputs(loss: str, y_true, y_pred, from_logits: bool) -> None:
-    """Eager checks for a binary loss: y_true in [0, 1]; probabilities in [0, 1]; no NaN."""
-    check_values(
+def check_binary_inputs(loss: str, y_true, y_pred, from_logits: bool) -> bool:
+    """Eager checks for a binary loss: y_true in [0, 1]; probabilities in [0, 1]; no NaN/inf.
+
+    Returns True when logits hold +-inf (allowed here; the caller checks their positions with
+    ``resolve_infinities(..., "binary", ...)``).
+    """
+    return check_values(
         loss,
         y_true,
         y_pred,
@@ -86,6 +95,7 @@ def check_binary_inputs(loss: str, y_true, y_pred, from_logits: bool) -> None:
         pred_range=None if from_logits else (0.0, 1.0),
         pred_hint=_PROBABILITY_HINT,
         true_hint="binary targets are 0 or 1 (for {-1, 1} margin labels use a hinge loss)",
+        infinite_pred=from_logits,
     )
 
 
@@ -154,9 +164,11 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     check_bool("from_logits", from_logits)
     check_unit_interval("label_smoothing", label_smoothing)
     y_true, y_pred = prepare("binary_crossentropy", y_true, y_pred)
-    check_binary_inputs("binary_crossentropy", y_true, y_pred, from_logits)
+    axis = check_reduced_axis("binary_crossentropy", y_pred, axis)
+    infinite = check_binary_inputs("binary_crossentropy", y_true, y_pred, from_logits)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    y_pred = resolve_infinities("binary_crossentropy", "binary", y_true, y_pred, infinite)
     if from_logits:
         return mean_over(elementwise_bce(y_true, y_pred, True), axis=axis)
     return -mean_over(log_likelihood(y_true, y_pred), axis=axis)
@@ -176,10 +188,14 @@ def weighted_binary_crossentropy(y_true, y_pred, pos_weight=1.0, from_logits=Fal
         >>> weighted_binary_crossentropy([[1.0, 0.0]], [[0.5, 0.5]], pos_weight=3.0)
         [1.386294]   # (3 log 2 + log 2) / 2
     """
+    name = "weighted_binary_crossentropy"
     check_bool("from_logits", from_logits)
     check_positive("pos_weight", pos_weight)
-    y_true, y_pred = prepare("weighted_binary_crossentropy", y_true, y_pred)
-    check_binary_inputs("weighted_binary_crossentropy", y_true, y_pred, from_logits)
+    y_true, y_pred = prepare(name, y_true, y_pred)
+    axis = check_reduced_axis(name, y_pred, axis)
+    check_broadcast(name, "pos_weight", pos_weight, static_shape(y_pred))
+    infinite = check_binary_inputs(name, y_true, y_pred, from_logits)
+    y_pred = resolve_infinities(name, "binary", y_true, y_pred, infinite)
     w_pos = ops.convert_to_tensor(pos_weight, dtype=y_pred.dtype)
     return mean_over(_class_weighted_bce(y_true, y_pred, w_pos, 1.0, from_logits), axis=axis)
 
@@ -197,10 +213,13 @@ def balanced_binary_crossentropy(y_true, y_pred, beta=0.5, from_logits=False, ax
         >>> balanced_binary_crossentropy([[1.0, 0.0]], [[0.5, 0.5]], beta=0.75)
         [0.346574]   # (0.75 log 2 + 0.25 log 2) / 2
     """
+    name = "balanced_binary_crossentropy"
     check_bool("from_logits", from_logits)
     check_unit_interval("beta", beta)
-    y_true, y_pred = prepare("balanced_binary_crossentropy", y_true, y_pred)
-    check_binary_inputs("balanced_binary_crossentropy", y_true, y_pred, from_logits)
+    y_true, y_pred = prepare(name, y_true, y_pred)
+    axis = check_reduced_axis(name, y_pred, axis)
+    infinite = check_binary_inputs(name, y_true, y_pred, from_logits)
+    y_pred = resolve_infinities(name, "binary", y_true, y_pred, infinite)
     loss = _class_weighted_bce(y_true, y_pred, float(beta), 1.0 - float(beta), from_logits)
     return mean_over(loss, axis=axis)
 
@@ -248,21 +267,25 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """
     check_bool("from_logits", from_logits)
     check_unit_interval("label_smoothing", label_smoothing)
-    _check_not_sparse("categorical_crossentropy", y_true, y_pred)
-    y_true, y_pred = prepare("categorical_crossentropy", y_true, y_pred)
-    _check_classes("categorical_crossentropy", y_pred, axis)
-    check_values(
-        "categorical_crossentropy",
+    name = "categorical_crossentropy"
+    _check_not_sparse(name, y_true, y_pred)
+    y_true, y_pred = prepare(name, y_true, y_pred)
+    axis = check_reduced_axis(name, y_pred, axis)
+    _check_classes(name, y_pred, axis)
+    infinite = check_values(
+        name,
         y_true,
         y_pred,
         true_range=(0.0, 1.0),
         pred_range=None if from_logits else (0.0, 1.0),
         pred_hint=_PROBABILITY_HINT,
         true_hint="targets are one-hot rows (integer labels go to sparse_categorical_crossentropy)",
+        infinite_pred=from_logits,
     )
     if label_smoothing:
         num_classes = ops.cast(ops.shape(y_true)[axis], y_pred.dtype)
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
+    y_pred = resolve_infinities(name, "categorical", y_true, y_pred, infinite, axis=axis)
     if from_logits:
         return ops.categorical_crossentropy(y_true, y_pred, from_logits=True, axis=axis)
     eps = epsilon_like(y_pred)
@@ -286,17 +309,28 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     """
     check_bool("from_logits", from_logits)
     name = "sparse_categorical_crossentropy"
-    y_pred = as_float_tensor(y_pred)
-    y_true = ops.convert_to_tensor(y_true)
+    y_true = convert_input(name, "y_true", y_true)
+    y_pred = as_float_tensor(convert_input(name, "y_pred", y_pred))
     pred_shape, true_shape = static_shape(y_pred), static_shape(y_true)
+    if not pred_shape:
+        raise ValueError(f"{name}: y_pred must have a class axis (shape (..., C)), got a scalar")
+    axis = check_axis("axis", axis, len(pred_shape))
+    if axis % len(pred_shape) != len(pred_shape) - 1:
+        raise ValueError(f"{name}: axis must be the class axis of y_pred, the last one (-1), "
+                         f"got {axis}")
+    if pred_shape[-1] == 0:
+        raise ValueError(f"{name}: y_pred of shape {pred_shape} has no classes")
     if len(true_shape) == len(pred_shape):
         if true_shape[-1] == 1:
             y_true = ops.squeeze(y_true, -1)
         elif true_shape[-1] is not None and true_shape[-1] == pred_shape[-1]:
+            fix = ("pass integer labels (argmax over the last axis) or use "
+                   "categorical_crossentropy")
+            if len(pred_shape) == 1:  # or y_pred lacks its class axis
+                fix = ("or y_pred lacks its class axis (it needs shape y_true.shape + (C,)); "
+                       "for one-hot targets " + fix)
             raise ValueError(
-                f"{name}: y_true has the shape of y_pred {pred_shape}: it looks one-hot; "
-                "pass integer labels (argmax over the last axis) or use "
-                "categorical_crossentropy"
+                f"{name}: y_true has the shape of y_pred {pred_shape}: it looks one-hot; {fix}"
             )
     true_shape = static_shape(y_true)
     if len(true_shape) != len(pred_shape) - 1 or any(
@@ -308,7 +342,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
         )
     _check_classes(name, y_pred, axis)
     num_classes = pred_shape[axis]
-    check_values(
+    infinite = check_values(
         name,
         y_true,
         y_pred,
@@ -317,7 +351,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
         true_hint=f"labels are class indices 0..{num_classes - 1 if num_classes else 'C-1'}",
         pred_range=None if from_logits else (0.0, 1.0),
         pred_hint=_PROBABILITY_HINT,
+        infinite_pred=from_logits,
     )
+    y_pred = resolve_infinities(name, "sparse", y_true, y_pred, infinite)
     labels = ops.cast(y_true, "int32")
     if not from_logits:
         eps = epsilon_like(y_pred)
@@ -410,7 +446,7 @@ class WeightedBinaryCrossentropy(Loss):
             dtype=dtype,
             pos_weight=check_positive("pos_weight", pos_weight),
             from_logits=check_bool("from_logits", from_logits),
-            axis=axis,
+            axis=check_axis("axis", axis),
         )
 
 
@@ -439,7 +475,7 @@ class BalancedBinaryCrossentropy(Loss):
             dtype=dtype,
             beta=check_unit_interval("beta", beta),
             from_logits=check_bool("from_logits", from_logits),
-            axis=axis,
+            axis=check_axis("axis", axis),
         )
 
 
@@ -475,7 +511,7 @@ class SparseCategoricalCrossentropy(Loss):
             name=name,
             dtype=dtype,
             from_logits=check_bool("from_logits", from_logits),
-            axis=axis,
+            axis=check_axis("axis", axis),
         )
 
 

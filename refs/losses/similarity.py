@@ -10,7 +10,7 @@ from __future__ import annotations
 from keras import ops
 
 from refs.losses.base import Loss, prepare, register
-from refs.losses.validation import check_values
+from refs.losses.validation import check_axis, check_reduced_axis, check_values
 
 __all__ = [
     "CosineDistance",
@@ -40,6 +40,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
         [-0.707107]
     """
     y_true, y_pred = prepare("cosine_similarity", y_true, y_pred)
+    axis = check_reduced_axis("cosine_similarity", y_pred, axis)
     check_values("cosine_similarity", y_true, y_pred)
     return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
@@ -69,7 +70,8 @@ class CosineSimilarity(Loss):
     def __init__(
         self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None
     ):
-        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype,
+                         axis=check_axis("axis", axis))
 
 
 @register
@@ -82,4 +84,5 @@ class CosineDistance(Loss):
     def __init__(
         self, axis=-1, reduction="sum_over_batch_size", name="cosine_distance", dtype=None
     ):
-        super().__init__(cosine_distance, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        super().__init__(cosine_distance, reduction=reduction, name=name, dtype=dtype,
+                         axis=check_axis("axis", axis))
