@@ -139,3 +139,30 @@ def test_check_is_callable_as_refs_classic_check():
     assert findings[0].code == "softmax_single_unit"
     with pytest.raises(refs.classic.LossConfigurationError):
         refs.classic.check(_model(1, "softmax"), "binary_crossentropy", Y01)
+
+
+def test_warnings_are_printed_to_stderr_one_line_each(capsys):
+    findings = check(_model(1, "tanh"), keras.losses.Hinge(), Y01, raise_on_error=False)
+    printed = capsys.readouterr().err.strip().splitlines()
+    assert printed == [str(f) for f in findings if f.severity == "warning"]
+    assert len(printed) == 1 and printed[0].startswith("[warning] hinge_01_labels:")
+
+
+def test_errors_are_not_printed(capsys):
+    check(_model(1, "softmax"), "binary_crossentropy", Y01, raise_on_error=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_focal_alpha_finding_uses_the_losses_alpha_check():
+    from refs.losses import CategoricalFocalCrossentropy, validation
+
+    loss = keras.losses.BinaryFocalCrossentropy(alpha=4.0, apply_class_balancing=True)
+    finding = next(f for f in check(_model(1, "sigmoid"), loss, Y01, raise_on_error=False)
+                   if f.code == "focal_alpha_out_of_range")
+    with pytest.raises(ValueError) as err:
+        validation.check_alpha(4.0)
+    assert str(err.value) in finding.message
+    # One alpha per class (refs' categorical focal loss) is checked element by element.
+    per_class = CategoricalFocalCrossentropy(alpha=[0.25, 0.5, 0.25])
+    assert "focal_alpha_out_of_range" not in {
+        f.code for f in check(_model(3, "softmax"), per_class, np.eye(3), raise_on_error=False)}

@@ -4,7 +4,9 @@
 ``keras.losses`` object, a loss function, or a Keras loss name) and the training targets, and
 returns a list of :class:`Finding`, each naming what is wrong and what to change. With
 ``raise_on_error=True`` (the default) any finding of severity ``"error"`` raises
-:class:`LossConfigurationError`. The trainers of this package run it before every fit.
+:class:`LossConfigurationError`. Warnings are also printed to stderr, one line each. The
+trainers of this package run it before every fit. The focal ``alpha`` / ``gamma`` findings use
+the losses' own checks (:func:`refs.losses.validation.check_alpha`).
 
 What it detects (``Finding.code``):
 
@@ -42,12 +44,14 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from refs.errors import RefsError
+from refs.losses import validation
 
 
 class LossConfigurationError(RefsError, ValueError):
@@ -158,15 +162,16 @@ def check(model: keras.Model, loss, y, raise_on_error: bool = True) -> list[Find
 
     if name in _FOCAL:
         alpha, gamma = config.get("alpha"), config.get("gamma")
-        if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
-            findings.append(_err(
-                "focal_alpha_out_of_range",
-                f"focal loss alpha = {alpha}: negatives get the weight 1 - alpha = "
-                f"{1 - float(alpha):g}, so misclassifying them lowers the loss.",
-                "alpha must be in [0, 1]; 0.25 is the focal-loss paper's choice."))
-        if gamma is not None and float(gamma) < 0:
-            findings.append(_err("focal_gamma_negative", f"focal loss gamma = {gamma} < 0 "
-                                 "up-weights easy examples.", "use gamma >= 0 (2 is usual)."))
+        problem = _problem(validation.check_alpha, alpha)
+        if problem:
+            findings.append(_err("focal_alpha_out_of_range", f"focal loss: {problem}.",
+                                 "alpha must be in [0, 1]; 0.25 is the focal-loss paper's "
+                                 "choice."))
+        problem = _problem(lambda g: validation.check_non_negative("gamma", g), gamma)
+        if problem:
+            findings.append(_err("focal_gamma_negative", f"focal loss: {problem} (a negative "
+                                 "gamma up-weights easy examples).",
+                                 "use gamma >= 0 (2 is usual)."))
 
     if name in _HINGE:
         values = np.unique(y)
@@ -218,10 +223,24 @@ def check(model: keras.Model, loss, y, raise_on_error: bool = True) -> list[Find
             "pass reduction='sum_over_batch_size' when compiling a model."))
 
     findings.sort(key=lambda f: f.severity != "error")
+    for finding in findings:
+        if finding.severity == "warning":
+            print(" ".join(str(finding).splitlines()), file=sys.stderr)
     errors = [f for f in findings if f.severity == "error"]
     if raise_on_error and errors:
         raise LossConfigurationError("; ".join(str(f) for f in errors))
     return findings
+
+
+def _problem(check, value) -> str | None:
+    """The message of ``check(value)``'s error, or None when it passes (or value is None)."""
+    if value is None:
+        return None
+    try:
+        check(value)
+    except (TypeError, ValueError) as err:
+        return str(err)
+    return None
 
 
 def _target_findings(name: str, y: np.ndarray, units: int) -> list[Finding]:
