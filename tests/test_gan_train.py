@@ -72,10 +72,18 @@ def test_sample_cli_writes_uint8_images_and_a_grid(tmp_path, tiny_mnist, capsys)
     np.testing.assert_array_equal(images, again)   # same seed, same images
 
 
-def test_sample_cli_errors(tmp_path):
+def test_sample_cli_errors(tmp_path, capsys):
     from refs.cli import guarded
 
-    assert guarded(sample_cli.main, [str(tmp_path), "--n", "2", "--out", "x.npz"]) == 2
+    out = str(tmp_path / "x.npz")
+    assert guarded(sample_cli.main, [str(tmp_path), "--n", "2", "--out", out]) == 1
+    assert "no generator.keras in" in capsys.readouterr().err
+    (tmp_path / "generator.keras").write_bytes(b"PK\x03\x04 garbage")
+    assert guarded(sample_cli.main, [str(tmp_path), "--n", "2", "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "is not a readable Keras model" in err and err.count("\n") == 1
+    assert guarded(sample_cli.main, [str(tmp_path), "--out", str(tmp_path / "f" / "x.npz")]) == 1
+    assert guarded(sample_cli.main, [str(tmp_path), "--out", str(tmp_path)]) == 2  # not .npz
     assert guarded(sample_cli.main, [str(tmp_path), "--n", "2", "--out", "x.png"]) == 2
     with pytest.raises(SystemExit) as exc:
         sample_cli.main([str(tmp_path), "--n", "0", "--out", "x.npz"])

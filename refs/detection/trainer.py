@@ -65,9 +65,9 @@ class ValidationMonitor(keras.callbacks.Callback):
         val, names, step = self.canvases, self.class_names, self.counter.step
         metrics, dets = evaluate_canvases(self.model.network, self.anchor_generator, val, names,
                                           self.config.score_threshold)
-        scalars = {"mAP": _num(metrics["mAP"]), "mAP50": _num(metrics["mAP50"]),
-                   "mAP75": _num(metrics["mAP75"])}
-        self.run.log_scalars(scalars, step=step, kind="eval", epoch=epoch + 1, prefix="val/")
+        scalars = {"val/mAP": _num(metrics["mAP"]), "val/mAP50": _num(metrics["mAP50"]),
+                   "val/mAP75": _num(metrics["mAP75"])}
+        self.run.log_scalars(scalars, step=step, kind="eval", epoch=epoch + 1)
         k = min(self.config.draw_images, len(val))
         if k:
             pictures = [draw_boxes(val.images[i], dets[i]["boxes"], dets[i]["classes"],
@@ -108,9 +108,13 @@ def _build(config: TrainConfig, hparams: dict, num_classes: int, total_steps: in
 
 def train(config: TrainConfig) -> dict[str, Any]:
     """Train (or continue) a detection run; returns the results (also in ``results.json``)."""
+    from refs.errors import UsageError
     from refs.utils.distribute import get_strategy, is_chief, worker_index
 
-    strategy = get_strategy(config.strategy)  # first: multi-worker needs it before other ops
+    try:  # first: multi-worker needs it before other ops
+        strategy = get_strategy(config.strategy)
+    except ValueError as exc:  # e.g. multi-worker without TF_CONFIG
+        raise UsageError(str(exc)) from None
     from refs.detection.data import to_dataset
     from refs.detection.detector import TrainedDetector
     from refs.detection.splits import load_split

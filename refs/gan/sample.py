@@ -18,8 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from refs.cli import ArgumentParser, non_negative_int, positive_int, run_cli
-from refs.errors import UsageError
+from refs.cli import (
+    ArgumentParser,
+    import_tensorflow_quietly,
+    non_negative_int,
+    positive_int,
+    run_cli,
+)
+from refs.errors import DataError, UsageError
+from refs.utils.files import output_path
 
 GENERATOR_FILE = "generator.keras"
 
@@ -28,11 +35,21 @@ def load_generator(run_dir: str | os.PathLike):
     """The ``generator.keras`` saved in a run directory (raises ``UsageError`` if absent)."""
     import keras
 
+    from refs.errors import DataError
+
     path = Path(run_dir) / GENERATOR_FILE
+    if not Path(run_dir).is_dir():
+        raise DataError(f"run directory {run_dir} does not exist")
     if not path.is_file():
-        raise UsageError(f"no {GENERATOR_FILE} in {run_dir}: is it a refs.gan run directory "
-                         "that finished at least one epoch?")
-    return keras.saving.load_model(path, compile=False)
+        raise DataError(f"no {GENERATOR_FILE} in {run_dir}: is it a refs.gan run directory "
+                        "that finished at least one epoch?")
+    import refs.losses  # noqa: F401 - registers the loss classes a saved model may name
+
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as exc:  # a corrupt, truncated or foreign file: Keras raises many types
+        raise DataError(f"{path} is not a readable Keras model ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
 
 
 def to_uint8_images(images: np.ndarray) -> np.ndarray:
@@ -82,16 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not str(args.out).endswith(".npz"):
         raise UsageError(f"--out must end in .npz, got {args.out!r}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    out = output_path(args.out, "--out")
+    grid = output_path(args.grid, "--grid") if args.grid else None
+    import_tensorflow_quietly()
     images = sample_images(load_generator(args.run_dir), args.n, args.seed)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, images=images)
-    print(f"wrote {args.out}: images {images.shape} {images.dtype}")
-    if args.grid:
+    try:
+        np.savez_compressed(out, images=images)
+    except OSError as exc:
+        raise DataError(f"cannot write --out {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out}: images {images.shape} {images.dtype}")
+    if grid is not None:
         from refs.tracking.images import image_grid, write_png
 
-        write_png(args.grid, image_grid(images))
-        print(f"wrote {args.grid}")
+        write_png(grid, image_grid(images))
+        print(f"wrote {grid}")
     return 0
 
 
