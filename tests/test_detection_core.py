@@ -7,13 +7,19 @@ from refs.detection import anchors as anchors_mod
 from refs.detection.anchors import AnchorGenerator
 from refs.detection.decode import decode_predictions, nms_per_class
 from refs.detection.encoding import (
-    BACKGROUND,
-    IGNORE,
+    CLASS_BACKGROUND,
+    CLASS_IGNORED,
     LabelEncoder,
     decode_boxes,
     encode_boxes,
 )
-from refs.detection.matching import IGNORED, NEGATIVE, POSITIVE, match_anchors, pairwise_iou
+from refs.detection.matching import (
+    MATCH_IGNORED,
+    MATCH_NEGATIVE,
+    MATCH_POSITIVE,
+    match_anchors,
+    pairwise_iou,
+)
 
 
 # -- anchors ------------------------------------------------------------------------------------
@@ -78,7 +84,7 @@ def test_match_thresholds_positive_ignored_negative():
     boxes = np.array([[0, 0, 10, 10], [0, 0, 0, 0]], np.float32)
     labels = np.array([7, -1], np.int32)
     matched, state = match_anchors(anchors, boxes, labels, match_best=False)
-    assert state.numpy().tolist() == [POSITIVE, IGNORED, NEGATIVE]
+    assert state.numpy().tolist() == [MATCH_POSITIVE, MATCH_IGNORED, MATCH_NEGATIVE]
     assert matched.numpy()[0] == 0
 
 
@@ -88,7 +94,7 @@ def test_match_iou_exactly_at_thresholds():
     iou = pairwise_iou(anchors, boxes).numpy()[:, 0]
     np.testing.assert_allclose(iou[1], 0.5, rtol=1e-7)
     _, state = match_anchors(anchors, boxes, np.array([1]), match_best=False)
-    assert state.numpy().tolist() == [POSITIVE, POSITIVE, IGNORED]
+    assert state.numpy().tolist() == [MATCH_POSITIVE, MATCH_POSITIVE, MATCH_IGNORED]
 
 
 def test_match_picks_the_best_object_and_skips_padding():
@@ -97,7 +103,7 @@ def test_match_picks_the_best_object_and_skips_padding():
     labels = np.array([-1, 3, 4])
     matched, state = match_anchors(anchors, boxes, labels)
     assert matched.numpy().tolist() == [2, 1]
-    assert state.numpy().tolist() == [POSITIVE, POSITIVE]
+    assert state.numpy().tolist() == [MATCH_POSITIVE, MATCH_POSITIVE]
 
 
 def test_match_best_gives_every_object_an_anchor():
@@ -107,9 +113,9 @@ def test_match_best_gives_every_object_an_anchor():
     labels = np.array([1])
     assert pairwise_iou(anchors, boxes).numpy().max() < 0.5
     _, state = match_anchors(anchors, boxes, labels, match_best=False)
-    assert (state.numpy() == POSITIVE).sum() == 0
+    assert (state.numpy() == MATCH_POSITIVE).sum() == 0
     matched, state = match_anchors(anchors, boxes, labels, match_best=True)
-    assert (state.numpy() == POSITIVE).sum() >= 1
+    assert (state.numpy() == MATCH_POSITIVE).sum() >= 1
 
 
 def test_image_without_objects_has_only_negatives():
@@ -117,7 +123,7 @@ def test_image_without_objects_has_only_negatives():
     boxes = np.zeros((6, 4), np.float32)
     labels = -np.ones(6, np.int32)
     _, state = match_anchors(anchors, boxes, labels)
-    assert (state.numpy() == NEGATIVE).all()
+    assert (state.numpy() == MATCH_NEGATIVE).all()
 
 
 def test_match_rejects_bad_thresholds():
@@ -162,7 +168,7 @@ def test_label_encoder_targets():
     targets = enc.encode(boxes, labels).numpy()
     assert targets.shape == (gen.num_anchors(64, 64), 5)
     cls = targets[:, 4]
-    assert set(np.unique(cls)) <= {5.0, BACKGROUND, IGNORE}
+    assert set(np.unique(cls)) <= {5.0, CLASS_BACKGROUND, CLASS_IGNORED}
     pos = cls == 5
     assert pos.sum() >= 1
     # positive targets decode back to the object's box; others carry zero offsets

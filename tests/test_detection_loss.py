@@ -8,9 +8,9 @@ import tensorflow as tf
 from conftest import golden_cases
 
 from refs.detection.anchors import AnchorGenerator
-from refs.detection.encoding import BACKGROUND, IGNORE
+from refs.detection.encoding import CLASS_BACKGROUND, CLASS_IGNORED
 from refs.detection.loss import DetectionLoss
-from refs.detection.model import build_retinanet, prior_bias
+from refs.detection.model import build_retinanet, prior_logit
 from refs.losses import giou_loss
 
 LOG2 = math.log(2.0)
@@ -25,7 +25,7 @@ def _targets(classes, offsets=None):
 
 def test_loss_normalised_by_number_of_positives_closed_form():
     c, alpha, gamma = 3, 0.25, 2.0
-    classes = [0, 2, BACKGROUND, BACKGROUND, BACKGROUND, IGNORE]
+    classes = [0, 2, CLASS_BACKGROUND, CLASS_BACKGROUND, CLASS_BACKGROUND, CLASS_IGNORED]
     y_true = _targets(classes)
     y_pred = np.zeros((1, 6, 4 + c), np.float32)  # logits 0: p = 0.5 everywhere
     parts = DetectionLoss(c, alpha=alpha, gamma=gamma)(y_true, y_pred)
@@ -40,7 +40,7 @@ def test_loss_normalised_by_number_of_positives_closed_form():
 
 def test_box_loss_counts_positives_only():
     offsets = np.zeros((3, 4), np.float32)
-    y_true = _targets([1, BACKGROUND, IGNORE], offsets)
+    y_true = _targets([1, CLASS_BACKGROUND, CLASS_IGNORED], offsets)
     y_pred = np.zeros((1, 3, 6), np.float32)
     y_pred[0, :, :4] = [[0.5, 0.5, 3.0, 0.0]] * 3  # huber: 0.125 + 0.125 + 2.5 + 0 = 2.75
     parts = DetectionLoss(2, delta=1.0)(y_true, y_pred)
@@ -51,7 +51,7 @@ def test_box_loss_counts_positives_only():
 
 def test_images_without_objects_give_a_finite_loss_and_gradient():
     n, c = 50, 10
-    y_true = np.concatenate([np.zeros((4, n, 4)), np.full((4, n, 1), BACKGROUND)], -1)
+    y_true = np.concatenate([np.zeros((4, n, 4)), np.full((4, n, 1), CLASS_BACKGROUND)], -1)
     logits = tf.Variable(np.random.default_rng(0).normal(size=(4, n, 4 + c)).astype("float32"))
     for cls_loss in ("focal", "bce"):
         loss = DetectionLoss(c, cls_loss=cls_loss)
@@ -68,7 +68,7 @@ def test_images_without_objects_give_a_finite_loss_and_gradient():
 
 
 def test_bce_option_is_the_summed_sigmoid_cross_entropy():
-    y_true = _targets([1, BACKGROUND])
+    y_true = _targets([1, CLASS_BACKGROUND])
     y_pred = np.zeros((1, 2, 4 + 2), np.float32)
     y_pred[0, :, 4:] = [[2.0, -1.0], [0.5, 3.0]]
     parts = DetectionLoss(2, cls_loss="bce")(y_true, y_pred)
@@ -81,7 +81,7 @@ def test_bce_option_is_the_summed_sigmoid_cross_entropy():
 
 
 def test_focal_with_gamma_zero_alpha_half_is_half_bce():
-    y_true = _targets([0, 1, BACKGROUND])
+    y_true = _targets([0, 1, CLASS_BACKGROUND])
     y_pred = np.random.default_rng(1).normal(size=(1, 3, 6)).astype("float32")
     focal = DetectionLoss(2, alpha=0.5, gamma=0.0)(y_true, y_pred)
     bce = DetectionLoss(2, cls_loss="bce")(y_true, y_pred)
@@ -101,7 +101,7 @@ def test_detection_loss_rejects_bad_hyperparameters():
 
 def test_giou_option_uses_decoded_boxes():
     anchors = AnchorGenerator()(32, 32)[:2]
-    y_true = _targets([0, BACKGROUND], np.zeros((2, 4), np.float32))
+    y_true = _targets([0, CLASS_BACKGROUND], np.zeros((2, 4), np.float32))
     y_pred = np.zeros((1, 2, 5), np.float32)
     loss = DetectionLoss(1, box_loss="giou", anchors=anchors)
     assert float(loss(y_true, y_pred)["box_loss"]) == pytest.approx(0.0, abs=1e-6)
@@ -140,12 +140,12 @@ def test_detection_loss_alpha_check_is_the_focal_losses_check():
 
 def test_detection_loss_names_bad_inputs():
     loss = DetectionLoss(2)
-    y_true = _targets([0, BACKGROUND, IGNORE])
+    y_true = _targets([0, CLASS_BACKGROUND, CLASS_IGNORED])
     y_pred = np.zeros((1, 3, 6), np.float32)
     with pytest.raises(ValueError, match=r"y_pred must be \(batch, anchors, 4 \+ num_classes"):
         loss(y_true, y_pred[..., :5])
     with pytest.raises(ValueError, match="y_true must be in"):
-        loss(_targets([0, 2, IGNORE]), y_pred)  # class id 2 with 2 classes
+        loss(_targets([0, 2, CLASS_IGNORED]), y_pred)  # class id 2 with 2 classes
     bad = y_pred.copy()
     bad[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="y_pred contains NaN"):
@@ -202,10 +202,10 @@ def test_giou_closed_form_and_errors():
 
 # -- prior initialisation -------------------------------------------------------------------------
 def test_prior_bias_closed_form():
-    assert prior_bias(0.01) == pytest.approx(-math.log(99.0))
-    assert 1 / (1 + math.exp(-prior_bias(0.3))) == pytest.approx(0.3)
+    assert prior_logit(0.01) == pytest.approx(-math.log(99.0))
+    assert 1 / (1 + math.exp(-prior_logit(0.3))) == pytest.approx(0.3)
     with pytest.raises(ValueError, match="prior"):
-        prior_bias(1.0)
+        prior_logit(1.0)
 
 
 @pytest.mark.parametrize("prior, expected", [(0.01, 0.01), (None, 0.5)])

@@ -46,12 +46,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
 from refs.errors import RefsError
-from refs.losses import validation
+
+if TYPE_CHECKING:  # Keras is imported where it is used: refs.classic stays light to import
+    import keras
 
 
 class LossConfigurationError(RefsError, ValueError):
@@ -87,6 +89,8 @@ def _canonical(name: str) -> str:
 
 def describe_loss(loss) -> tuple[str, dict]:
     """``(canonical name, config)`` of a loss given as object, function or Keras name."""
+    import keras
+
     if isinstance(loss, str):
         obj = keras.losses.get(loss)
         return _canonical(getattr(obj, "__name__", type(obj).__name__)), {}
@@ -107,6 +111,8 @@ def describe_loss(loss) -> tuple[str, dict]:
 
 def output_head(model: keras.Model) -> tuple[str | None, int | None]:
     """``(activation name, units)`` of a single-output model's last layer."""
+    import keras
+
     if len(model.outputs) != 1:
         return None, None
     units = model.outputs[0].shape[-1]
@@ -141,6 +147,8 @@ def check(model: keras.Model, loss, y, raise_on_error: bool = True) -> list[Find
     Returns:
         The findings, errors first.
     """
+    from refs.losses import validation
+
     name, config = describe_loss(loss)
     activation, units = output_head(model)
     y = np.asarray(y)

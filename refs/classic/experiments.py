@@ -28,9 +28,8 @@ import numpy as np
 
 from refs.classic import datasets
 from refs.classic.metrics import RoundedAccuracy, SignAccuracy, binary_scores
-from refs.classic.models import mlp, prior_bias, small_cnn
-
-SUITES = ("regression", "binary", "multiclass", "imbalanced", "mnist9")
+from refs.classic.models import mlp, positive_rate_logit, small_cnn
+from refs.classic.suites import SUITES  # noqa: E402, F401 - re-exported
 
 
 def _losses():
@@ -133,7 +132,7 @@ def _imbalanced(name, loss, note, findings=frozenset(), **hparams):
     return Config(
         suite="imbalanced", name=name, data=datasets.imbalanced,
         model=lambda s: mlp(30, 16, 1, "sigmoid", dropout=0.5, name=f"mlp_{name}",
-                            output_bias=prior_bias(s.y_train)),
+                            output_bias=positive_rate_logit(s.y_train)),
         loss=loss, optimizer=_adam, epochs=5, batch_size=2048,
         metrics=lambda: [keras.metrics.Recall(name="recall"),
                          keras.metrics.Precision(name="precision"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 
-def prior_bias(y) -> float:
+def positive_rate_logit(y) -> float:
     """``log(p / (1 - p))`` for the positive rate ``p`` of ``y``: the output bias at which a
     sigmoid starts by predicting the class prior (RetinaNet's prior initialisation)."""
     import numpy as np
@@ -19,7 +19,7 @@ def mlp(n_inputs: int, hidden: int, n_outputs: int, output_activation: str | Non
     """Input -> Dense(hidden, relu, he_uniform) [-> Dropout] -> Dense(n_outputs, activation).
 
     This is the tutorial's one-hidden-layer network (``he_uniform`` initialisation as there).
-    ``output_bias`` sets the output layer's initial bias (see :func:`prior_bias`).
+    ``output_bias`` sets the output layer's initial bias (see :func:`positive_rate_logit`).
     """
     layers = [keras.Input((n_inputs,)),
               keras.layers.Dense(hidden, activation="relu", kernel_initializer="he_uniform")]

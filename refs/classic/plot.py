@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from refs.cli import ArgumentParser, run_cli
+from refs.cli import ArgumentParser, import_tensorflow_quietly, run_cli
+from refs.errors import DataError
 
 
 def _np(x):
@@ -137,9 +138,16 @@ def main(argv=None) -> int:
     parser.add_argument("--run-dir", default=None,
                         help="TensorBoard run directory (default runs/classic/<time>-figures)")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out {out} is a file; give a folder for the PNG files")
+    import_tensorflow_quietly()
     from refs.tracking import Run
 
-    paths = draw_all(args.out)
+    try:
+        paths = draw_all(out)
+    except OSError as exc:
+        raise DataError(f"cannot write the figures into {out}: {exc.strerror or exc}") from None
     with Run("classic", name="figures", run_dir=args.run_dir,
              config={"figures": sorted(paths)}) as run:
         for name, path in paths.items():

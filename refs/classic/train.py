@@ -11,15 +11,12 @@ import os
 import time
 from pathlib import Path
 
-from refs.cli import make_parser, non_negative_int, run_cli
+from refs.classic.suites import SUITES
+from refs.cli import import_tensorflow_quietly, make_parser, non_negative_int, run_cli
 from refs.errors import UsageError
-from refs.tracking import Run
-from refs.tracking.run import default_run_dir
 
 
 def build_parser():
-    from refs.classic.experiments import SUITES
-
     parser = make_parser(
         "python -m refs.classic.train",
         "Train the classic-loss reference experiments and compare them with the tutorial.",
@@ -42,8 +39,11 @@ def main(argv=None) -> int:
         raise UsageError("--seeds must be at least 1")
     if args.data:
         os.environ["REFS_MNIST"] = args.data  # the mnist9 suite reads it through the loader
-    from refs.classic.experiments import SUITES, run_suite
+    import_tensorflow_quietly()
+    from refs.classic.experiments import run_suite
     from refs.classic.report import render
+    from refs.tracking import Run
+    from refs.tracking.run import default_run_dir
     from refs.utils import seed_everything
 
     seed_everything(args.seed, deterministic=args.deterministic)

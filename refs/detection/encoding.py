@@ -22,13 +22,14 @@ import math
 from keras import ops
 
 from refs.detection.anchors import AnchorGenerator
-from refs.detection.matching import IGNORED, POSITIVE, match_anchors
+from refs.detection.matching import MATCH_IGNORED, MATCH_POSITIVE, match_anchors
 
 VARIANCES = (0.1, 0.1, 0.2, 0.2)
 _MAX_LOG_SCALE = math.log(1000.0 / 16.0)
 
-# Class target values besides 0..C-1 (see LabelEncoder).
-BACKGROUND, IGNORE = -1, -2
+#: Class target values besides the class ids 0..C-1 (see LabelEncoder): a negative anchor's and
+#: an ignored anchor's. Not match states (those are refs.detection.matching.MATCH_*).
+CLASS_BACKGROUND, CLASS_IGNORED = -1, -2
 
 
 def corners_to_centers(boxes):
@@ -95,7 +96,7 @@ class LabelEncoder:
         matched_boxes = ops.take(ops.convert_to_tensor(boxes, "float32"), matched, axis=0)
         matched_labels = ops.take(labels, matched, axis=0)
         box_targets = encode_boxes(matched_boxes, anchors, self.variances)
-        box_targets = ops.where((state == POSITIVE)[:, None], box_targets, 0.0)
-        cls = ops.where(state == POSITIVE, matched_labels,
-                        ops.where(state == IGNORED, IGNORE, BACKGROUND))
+        box_targets = ops.where((state == MATCH_POSITIVE)[:, None], box_targets, 0.0)
+        cls = ops.where(state == MATCH_POSITIVE, matched_labels,
+                        ops.where(state == MATCH_IGNORED, CLASS_IGNORED, CLASS_BACKGROUND))
         return ops.concatenate([box_targets, ops.cast(cls, "float32")[:, None]], axis=-1)

@@ -29,7 +29,7 @@ import numpy as np
 from keras import ops
 
 from refs import losses
-from refs.detection.encoding import BACKGROUND, IGNORE, VARIANCES, decode_boxes
+from refs.detection.encoding import CLASS_BACKGROUND, CLASS_IGNORED, VARIANCES, decode_boxes
 from refs.losses import validation
 from refs.losses.boxes import giou_loss
 
@@ -128,17 +128,17 @@ class DetectionLoss:
             validation.check_values(name, y_pred=y_pred[..., :4])
         if validation.input_checks_enabled() and validation.is_concrete(y_true):
             validation.check_values(
-                name, y_true[..., 4], true_range=(IGNORE, self.num_classes - 1),
+                name, y_true[..., 4], true_range=(CLASS_IGNORED, self.num_classes - 1),
                 integer_labels=True,
-                true_hint=f"class ids are 0..{self.num_classes - 1}, {BACKGROUND} background, "
-                          f"{IGNORE} ignored")
+                true_hint=f"class ids are 0..{self.num_classes - 1}, {CLASS_BACKGROUND} "
+                          f"background, {CLASS_IGNORED} ignored")
         return y_true, y_pred
 
     def __call__(self, y_true, y_pred) -> dict:
         y_true, y_pred = self._check_inputs(y_true, y_pred)
         cls_target = ops.cast(y_true[..., 4], "int32")
         positive = ops.cast(cls_target >= 0, "float32")
-        valid = ops.cast(cls_target != IGNORE, "float32")
+        valid = ops.cast(cls_target != CLASS_IGNORED, "float32")
         num_pos = ops.sum(positive)
         normaliser = ops.maximum(num_pos, 1.0)
         one_hot = ops.one_hot(ops.maximum(cls_target, 0), self.num_classes) * positive[..., None]

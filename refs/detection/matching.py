@@ -30,10 +30,13 @@ from keras import ops
 
 from refs.losses.boxes import box_area, intersection_union
 
-__all__ = ["IGNORED", "NEGATIVE", "POSITIVE", "box_area", "intersection_union", "match_anchors",
-           "pairwise_iou"]
+__all__ = ["MATCH_IGNORED", "MATCH_NEGATIVE", "MATCH_POSITIVE", "box_area", "intersection_union",
+           "match_anchors", "pairwise_iou"]
 
-POSITIVE, NEGATIVE, IGNORED = 1, 0, -1
+#: Match states of an anchor (what :func:`match_anchors` returns; not class ids: the class
+#: targets built from them are :data:`refs.detection.encoding.CLASS_BACKGROUND` and
+#: :data:`~refs.detection.encoding.CLASS_IGNORED`).
+MATCH_POSITIVE, MATCH_NEGATIVE, MATCH_IGNORED = 1, 0, -1
 
 
 def pairwise_iou(boxes_a, boxes_b):
@@ -72,8 +75,8 @@ def match_anchors(anchors, boxes, labels, positive_iou=0.5, negative_iou=0.4, ma
         matched = ops.cast(ops.argmax(iou, axis=1), "int32")
     state = ops.where(
         best >= positive_iou,
-        POSITIVE,
-        ops.where(best < negative_iou, NEGATIVE, IGNORED),
+        MATCH_POSITIVE,
+        ops.where(best < negative_iou, MATCH_NEGATIVE, MATCH_IGNORED),
     )
     state = ops.cast(state, "int32")
     if match_best and num_objects:
@@ -82,6 +85,6 @@ def match_anchors(anchors, boxes, labels, positive_iou=0.5, negative_iou=0.4, ma
         is_best = (iou >= per_object[None, :] - 1e-6) & (iou > 0.0) & valid[None, :]
         forced = ops.any(is_best, axis=1)
         forced_obj = ops.cast(ops.argmax(ops.cast(is_best, "float32"), axis=1), "int32")
-        matched = ops.where(forced & (state != POSITIVE), forced_obj, matched)
-        state = ops.where(forced, POSITIVE, state)
+        matched = ops.where(forced & (state != MATCH_POSITIVE), forced_obj, matched)
+        state = ops.where(forced, MATCH_POSITIVE, state)
     return matched, state

@@ -36,7 +36,7 @@ from refs.detection.anchors import AnchorGenerator
 BACKBONE_STRIDES = (4, 8, 16, 32)
 
 
-def prior_bias(prior: float) -> float:
+def prior_logit(prior: float) -> float:
     """The logit ``b`` with ``sigmoid(b) = prior``: ``-log((1 - prior) / prior)``."""
     if not 0.0 < prior < 1.0:
         raise ValueError(f"prior must be in (0, 1), got {prior}")
@@ -128,7 +128,7 @@ def build_retinanet(
             layers.ReLU()(x) if s > 64 else x)
         pyramid[s] = x
 
-    bias = keras.initializers.Constant(prior_bias(prior)) if prior is not None else "zeros"
+    bias = keras.initializers.Constant(prior_logit(prior)) if prior is not None else "zeros"
     cls_convs = _head(a * num_classes, head_depth, fpn_channels, bias, "cls")
     box_convs = _head(a * 4, head_depth, fpn_channels, "zeros", "box")
     boxes, logits = [], []
