@@ -211,18 +211,10 @@ def main() -> None:
     from refs.detection.config import TrainConfig
     from refs.detection.detector import load_trained
     from refs.detection.splits import load_split as load_data
-    from refs.detection.trainer import train
 
-    if args.ours_run:
-        ours_dir = Path(args.ours_run)
-    else:
-        extra = {"train_images": args.train_images} if args.train_images else {}
-        if args.minutes:
-            extra["max_minutes"] = args.minutes
-        train(TrainConfig(run_dir=args.run_dir, name="peer-ours", **extra))
-        ours_dir = Path(args.run_dir)
+    ours_dir = _train_ours(args)
     ours_results = json.loads((ours_dir / "results.json").read_text())
-    hparams = load_trained(ours_dir)[2]
+    hparams = load_trained(ours_dir).hparams
     budget_s = 60 * args.minutes if args.minutes else float(ours_results["train_time_s"])
     cfg = TrainConfig(**{k: v for k, v in hparams.items() if k in TrainConfig.__dataclass_fields__})
     test, names, _ = load_data(cfg, "test", args.test_images)
@@ -262,6 +254,24 @@ def main() -> None:
         "machine": machine(),
     }
     write_json(args.out, doc)
+    _print_table(doc)
+
+
+def _train_ours(args) -> Path:
+    """Our finished run (``--ours-run``), or a default run trained now into ``--run-dir``."""
+    from refs.detection.config import TrainConfig
+    from refs.detection.trainer import train
+
+    if args.ours_run:
+        return Path(args.ours_run)
+    extra = {"train_images": args.train_images} if args.train_images else {}
+    if args.minutes:
+        extra["max_minutes"] = args.minutes
+    train(TrainConfig(run_dir=args.run_dir, name="peer-ours", **extra))
+    return Path(args.run_dir)
+
+
+def _print_table(doc: dict) -> None:
     print(f"{'':10s} {'mAP':>6s} {'mAP@.5':>7s} {'steps':>6s} {'train s':>8s} {'img/s':>7s}")
     for key in ("ours", "keras_cv"):
         r = doc[key]

@@ -71,7 +71,7 @@ def main():
     elif kind == "finish":
         from refs.training import session
 
-        def finish(self, *args, **kwargs):
+        def finish(_session, *_args, **_kwargs):
             _die()
 
         session.TrainingSession.finish = finish

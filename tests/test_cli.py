@@ -34,13 +34,13 @@ def test_bad_arguments_exit_2_with_one_line(capsys, argv, fragment):
 
 
 def test_guarded_maps_errors_to_exit_codes(capsys):
-    def data_fail(argv):
+    def data_fail(_argv):
         raise DataError("MNIST file not found: x.npz")
 
-    def usage_fail(argv):
+    def usage_fail(_argv):
         raise UsageError("--arch must be one of ...")
 
-    assert guarded(lambda argv: 0) == 0
+    assert guarded(lambda _argv: 0) == 0
     assert guarded(data_fail) == 1
     assert "error: MNIST file not found: x.npz" in capsys.readouterr().err
     assert guarded(usage_fail) == 2

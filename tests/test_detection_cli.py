@@ -29,7 +29,7 @@ TINY = dict(widths=(4, 4, 8, 8, 8), fpn_channels=8, head_depth=1, train_images=3
 
 
 @pytest.fixture(scope="module")
-def untrained_run(tmp_path_factory, mnist_path):
+def untrained_run(tmp_path_factory, mnist_path):  # noqa: ARG001 - skips without MNIST
     """A run directory holding an untrained tiny network (config + checkpoint), no training."""
     from refs.tracking import Run
     from refs.utils.checkpoint import CheckpointManager

@@ -47,7 +47,8 @@ def test_real_data_floor_is_far_below_noise_and_blanks(mnist_path, evaluator):
 
 
 @pytest.mark.slow
-def test_trainer_logs_fid_each_epoch(tmp_path, mnist_path, evaluator):
+@pytest.mark.usefixtures("evaluator")  # trains and caches the feature classifier first
+def test_trainer_logs_fid_each_epoch(tmp_path, mnist_path):
     run_dir = tmp_path / "run"
     train(TrainConfig(width=4, latent_dim=8, batch_size=32, steps_per_epoch=3, epochs=2,
                       fid_samples=500, verbose=0, jit=False, run_dir=str(run_dir),

@@ -58,7 +58,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny
         "ckpt-000001.npz"]
 
 
-def test_sample_cli_writes_uint8_images_and_a_grid(tmp_path, tiny_mnist, capsys):
+def test_sample_cli_writes_uint8_images_and_a_grid(tmp_path, tiny_mnist):
     run_dir = tmp_path / "run"
     train(TrainConfig(epochs=1, run_dir=str(run_dir), data=str(tiny_mnist), **TINY))
     out, grid = tmp_path / "s.npz", tmp_path / "g.png"

@@ -244,7 +244,7 @@ def test_torch_cases_are_present():
     assert len(golden_doc("torch_losses.json")["cases"]) == 495, "golden torch file changed"
 
 
-def _torch(*loss_names, where=lambda c: True):
+def _torch(*loss_names, where=lambda _case: True):
     """The torch_losses.json cases of these ``torch.nn`` losses (that ``where`` accepts)."""
     names = {"torch.nn." + n for n in loss_names}
     return golden_cases("torch_losses.json", lambda c: c["loss"] in names and where(c))

@@ -98,7 +98,7 @@ def _binary_post_scores(threshold=0.5, positive_column=None):
 def _regression(name, loss, reported, note, findings=frozenset()):
     return Config(
         suite="regression", name=name, data=datasets.regression,
-        model=lambda s: mlp(20, 25, 1, None, name=f"mlp_{name}"), loss=loss,
+        model=lambda _split: mlp(20, 25, 1, None, name=f"mlp_{name}"), loss=loss,
         metrics=lambda: [keras.metrics.MeanSquaredError(name="mse")],
         reported={"metric": "mse", **reported}, note=note, expected_findings=findings,
     )
@@ -111,7 +111,7 @@ def _circles_pm1():
 def _binary(name, loss, activation, data, metrics, reported, note):
     return Config(
         suite="binary", name=name, data=data, epochs=200,
-        model=lambda s: mlp(2, 50, 1, activation, name=f"mlp_{name}"), loss=loss,
+        model=lambda _split: mlp(2, 50, 1, activation, name=f"mlp_{name}"), loss=loss,
         metrics=metrics, reported=reported, note=note,
     )
 
@@ -123,7 +123,7 @@ def _blobs_sparse():
 def _multiclass(name, loss, data, metric, reported, note):
     return Config(
         suite="multiclass", name=name, data=data,
-        model=lambda s: mlp(2, 50, 3, "softmax", name=f"mlp_{name}"), loss=loss,
+        model=lambda _split: mlp(2, 50, 3, "softmax", name=f"mlp_{name}"), loss=loss,
         metrics=lambda: [metric()], reported={"metric": "accuracy", **reported}, note=note,
     )
 
@@ -145,7 +145,7 @@ def _imbalanced(name, loss, note, findings=frozenset(), **hparams):
 def _mnist9(name, units, activation, loss, note, findings=frozenset()):
     return Config(
         suite="mnist9", name=name, data=datasets.mnist_is_nine,
-        model=lambda s: small_cnn(units, activation, name=f"cnn_{name}"), loss=loss,
+        model=lambda _split: small_cnn(units, activation, name=f"cnn_{name}"), loss=loss,
         optimizer=_adam, epochs=1, batch_size=256,
         scores=_binary_post_scores(positive_column=1 if units == 2 else None), note=note,
         expected_findings=findings,

@@ -269,7 +269,7 @@ class GeneratorLoss(Loss):
     def __call__(self, fake_logits, sample_weight=None):
         return super().__call__(fake_logits, fake_logits, sample_weight=sample_weight)
 
-    def call(self, y_true, y_pred):  # both slots hold the fake logits
+    def call(self, y_true, y_pred):  # noqa: ARG002 - Keras's slots; both hold the fake logits
         return self._fn(y_pred, **self._hyper)
 
 
