@@ -108,13 +108,9 @@ def _build(config: TrainConfig, hparams: dict, num_classes: int, total_steps: in
 
 def train(config: TrainConfig) -> dict[str, Any]:
     """Train (or continue) a detection run; returns the results (also in ``results.json``)."""
-    from refs.errors import UsageError
     from refs.utils.distribute import get_strategy, is_chief, worker_index
 
-    try:  # first: multi-worker needs it before other ops
-        strategy = get_strategy(config.strategy)
-    except ValueError as exc:  # e.g. multi-worker without TF_CONFIG
-        raise UsageError(str(exc)) from None
+    strategy = get_strategy(config.strategy)  # first: multi-worker needs it before other ops
     from refs.detection.data import to_dataset
     from refs.detection.detector import TrainedDetector
     from refs.detection.splits import load_split

@@ -84,13 +84,9 @@ def _quality_callbacks(session, config: TrainConfig, latent_dim: int) -> list:
 
 def train(config: TrainConfig) -> dict[str, Any]:
     """Train (or continue) a GAN run; returns the results (also in ``results.json``)."""
-    from refs.errors import UsageError
     from refs.utils.distribute import get_strategy, is_chief, worker_index
 
-    try:  # first: multi-worker needs it before other ops
-        strategy = get_strategy(config.strategy)
-    except ValueError as exc:  # e.g. multi-worker without TF_CONFIG
-        raise UsageError(str(exc)) from None
+    strategy = get_strategy(config.strategy)  # first: multi-worker needs it before other ops
     import keras
 
     from refs.data import load_mnist

@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import os
 
+from refs.errors import UsageError
+
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
 
@@ -64,11 +66,16 @@ def worker_index(config: dict | None = None) -> int:
     return int((config.get("task") or {}).get("index", 0))
 
 
+class StrategyError(UsageError, ValueError):
+    """A strategy that cannot be set up from its name and ``TF_CONFIG``."""
+
+
 def get_strategy(name: str = "default"):
     """The ``tf.distribute.Strategy`` for ``name`` (see the module docstring).
 
-    Raises ``ValueError`` for an unknown name, or for ``"multi-worker"`` without a ``TF_CONFIG``
-    that lists a cluster and this process's task.
+    Raises :class:`StrategyError` (a ``ValueError``, and a usage error for the CLIs) for an
+    unknown name, for ``"multi-worker"`` without a ``TF_CONFIG`` that lists a cluster and this
+    process's task, or for a ``TF_CONFIG`` that is not a JSON object.
     """
     import tensorflow as tf
 
@@ -77,12 +84,15 @@ def get_strategy(name: str = "default"):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi-worker":
-        config = tf_config()
+        try:
+            config = tf_config()
+        except ValueError as exc:
+            raise StrategyError(str(exc)) from None
         if not config.get("cluster") or not config.get("task"):
-            raise ValueError(
+            raise StrategyError(
                 "strategy 'multi-worker' needs TF_CONFIG with a 'cluster' and this process's "
                 "'task', e.g. {\"cluster\": {\"worker\": [\"127.0.0.1:12345\", "
                 "\"127.0.0.1:12346\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}"
             )
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"strategy must be one of {STRATEGIES}, got {name!r}")
+    raise StrategyError(f"strategy must be one of {STRATEGIES}, got {name!r}")
