@@ -49,13 +49,6 @@ def suite_table(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_docs(run_dir: str | os.PathLike, docs: str | os.PathLike = "docs/results.md") -> None:
-    """Write the tables of a run into the ``classic`` section of ``docs``."""
-    from refs.tracking.docs import replace_marked_section
-
-    replace_marked_section(docs, "classic", render(run_dir), heading="refs.classic")
-
-
 def render(path: str | os.PathLike) -> str:
     """Markdown for a ``results.json`` file or a run directory holding one (or holding suite
     subdirectories, for ``--suite all``)."""

@@ -107,10 +107,6 @@ class GAN(keras.Model):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
-    def sample_noise(self, n: int, seed: int = 0):
-        """``n`` noise vectors from a fixed ``seed`` (not the training stream)."""
-        return keras.random.normal((n, self.latent_dim), seed=seed)
-
     def generate(self, noise, batch_size: int = 1000):
         """Images in [-1, 1] for ``noise`` (numpy, in batches; inference mode), from
         :meth:`sampler` (the weight average when the generator's optimizer keeps one).

@@ -213,13 +213,6 @@ class Run:
 
     # -- directories ---------------------------------------------------------------------------
     @property
-    def checkpoint_dir(self) -> Path:
-        d = self.path / "checkpoints"
-        if self.enabled:
-            d.mkdir(parents=True, exist_ok=True)
-        return d
-
-    @property
     def figure_dir(self) -> Path:
         d = self.path / "figures"
         if self.enabled:

@@ -159,7 +159,6 @@ class EpochCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.manager, self.counter, self.groups, self.guard = manager, counter, groups, guard
         self.meta, self.extra_meta, self.after_save = dict(meta or {}), extra_meta, after_save
-        self.last_path = None
 
     def on_epoch_end(self, epoch, logs=None):
         if self.manager is None or (self.guard is not None and self.guard.failure is not None):
@@ -167,6 +166,6 @@ class EpochCheckpoint(keras.callbacks.Callback):
         meta = {**self.meta, **(self.extra_meta() if self.extra_meta else {}),
                 "epoch": epoch + 1, "step": self.counter.step,
                 "train_time_s": self.counter.train_time}
-        self.last_path = self.manager.save(epoch + 1, self.groups(self.model), meta)
+        self.manager.save(epoch + 1, self.groups(self.model), meta)
         if self.after_save is not None:
             self.after_save(self.model)

@@ -11,7 +11,7 @@ Groups are ordered lists of variables (Keras or ``tf.Variable``: anything with `
 checks the number and shapes of the variables in each group and names the first mismatch.
 
 Example:
-    >>> manager = CheckpointManager(run.checkpoint_dir)
+    >>> manager = CheckpointManager(run.path / "checkpoints")
     >>> manager.save(epoch, {"model": model.variables}, {"epoch": epoch, "step": step})
     >>> meta = manager.restore({"model": model.variables})  # the newest checkpoint
 """
