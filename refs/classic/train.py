@@ -44,6 +44,7 @@ def main(argv=None) -> int:
     from refs.classic.report import render
     from refs.tracking import Run
     from refs.tracking.run import default_run_dir
+    from refs.training.lock import RunLock
     from refs.utils import seed_everything
 
     seed_everything(args.seed, deterministic=args.deterministic)
@@ -52,7 +53,8 @@ def main(argv=None) -> int:
     suites = SUITES if args.suite == "all" else (args.suite,)
     seeds = list(range(args.seed, args.seed + args.seeds))
     start = time.time()
-    with Run("classic", run_dir=root, config={**vars(args), "seeds": seeds}) as run:
+    with RunLock(root), Run("classic", run_dir=root,
+                            config={**vars(args), "seeds": seeds}) as run:
         for suite in suites:
             print(f"== suite {suite}: seeds {seeds}")
             target = root / suite if len(suites) > 1 else root

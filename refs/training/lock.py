@@ -24,6 +24,22 @@ class RunInUseError(UsageError):
     """Another live process is writing into the run directory."""
 
 
+def check_run_directory(path: str | os.PathLike) -> Path:
+    """``path`` as a run directory we can write: created if missing; ``UsageError`` (one line)
+    when it is a file, cannot be created or is not writable."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"run directory {path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the run directory {path}: "
+                         f"{exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"run directory {path} is not writable")
+    return path
+
+
 class RunLock:
     """An exclusive, non-blocking lock on a run directory (created if missing)."""
 
@@ -32,9 +48,11 @@ class RunLock:
         self._fh = None
 
     def acquire(self) -> RunLock:
+        """Take the lock (creating the directory); ``UsageError`` when the directory cannot be
+        used, :class:`RunInUseError` when another live process holds it."""
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_run_directory(self.path.parent)
         fh = open(self.path, "a+")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -78,8 +78,7 @@ class TrainingSession:
         self.hparams, self.resume_keys, self.chief = dict(hparams), tuple(resume_keys), chief
         self.lock = RunLock(path)
         if chief:
-            _check_directory(path)
-            self.lock.acquire()
+            self.lock.acquire()  # checks the directory first (a file, not writable: UsageError)
         try:
             self.run = Run(area, name=name, run_dir=path, config=self.hparams, enabled=chief)
         except OSError as exc:
@@ -229,16 +228,3 @@ def _flat(hparams: Mapping[str, Any]) -> dict[str, Any]:
             v = json.dumps(list(v))
         out[k] = v
     return out
-
-
-def _check_directory(path: Path) -> None:
-    """A run directory must be a directory we can write (``UsageError`` otherwise)."""
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"run directory {path} is a file, not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the run directory {path}: "
-                         f"{exc.strerror or exc}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"run directory {path} is not writable")
