@@ -257,8 +257,11 @@ def main() -> None:
     for r in rows:  # paths of the temporary folder mean nothing once it is gone
         r["argv"] = [a.replace(tmp_prefix, "$TMP") for a in r.get("argv", [])]
         r["stderr"] = [s.replace(tmp_prefix, "$TMP") for s in r.get("stderr", [])]
+    sys.path.insert(0, str(ROOT / "bench"))
+    from detection_common import machine
+
     doc = {"date": time.strftime("%Y-%m-%d"), "cases": len(rows), "outcomes": counts,
-           "seconds": round(time.time() - start, 1), "rows": rows}
+           "seconds": round(time.time() - start, 1), "machine": machine(), "rows": rows}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"{len(rows)} bad command lines: " + ", ".join(f"{k} {v}" for k, v in

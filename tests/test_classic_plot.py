@@ -52,3 +52,12 @@ def test_draw_all_and_cli_write_pngs_and_a_run(tmp_path):
         assert (tmp_path / "figs" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert set(read_config(tmp_path / "run")["hparams"]["figures"]) == names
     assert list((tmp_path / "run").glob("events.out.tfevents.*"))
+
+
+def test_plot_defaults_to_the_runs_own_figures_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may land in ./docs/figures of the working folder
+    assert plot.main(["--run-dir", str(tmp_path / "run")]) == 0
+    assert sorted(p.name for p in (tmp_path / "run" / "figures").glob("*.png")) == [
+        "bernoulli_entropy.png", "binary_losses.png", "margin_losses.png",
+        "regression_losses.png"]
+    assert not (tmp_path / "docs").exists()

@@ -234,3 +234,15 @@ def test_sampler_holds_the_exponential_average_of_the_generator_weights():
     noise = np.random.default_rng(2).standard_normal((4, 8)).astype("float32")
     np.testing.assert_allclose(gan.generate(noise), sampler(noise, training=False).numpy(),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_the_cli_names_of_the_loss_pairs_are_the_library_names():
+    """refs.gan.config keeps the --loss names without importing Keras (a fast --help); they
+    must stay the keys of refs.losses.adversarial.get_loss_pair."""
+    from refs.gan.config import LOSS_NAMES
+    from refs.losses import adversarial
+
+    assert LOSS_NAMES == adversarial.LOSS_NAMES
+    for name in LOSS_NAMES:
+        d_loss, g_loss = adversarial.get_loss_pair(name)
+        assert d_loss is not None and g_loss is not None

@@ -334,19 +334,26 @@ def aggregate(per_seed: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     return out
 
 
+def _make_split(cfg: Config, mnist_path=None) -> datasets.Split:
+    """The data of ``cfg``; the MNIST suite reads ``mnist_path`` (else the loader's default)."""
+    if cfg.data is datasets.mnist_is_nine:
+        return cfg.data(mnist_path)
+    return cfg.data()
+
+
 def run_suite(suite: str, seeds: list[int], root: Path, epochs: int | None = None,
-              verbose: int = 0, progress: bool = True) -> dict[str, Any]:
+              verbose: int = 0, progress: bool = True, mnist_path=None) -> dict[str, Any]:
     """Run every configuration of ``suite`` for every seed under ``root``; return the results
-    document (also written to ``root/results.json``)."""
+    document (also written to ``root/results.json``). ``mnist_path``: the MNIST file of the
+    mnist9 suite (default: ``$REFS_MNIST``, else Keras's download)."""
     cfgs = configs(suite)
     start = time.time()
-    split = cfgs[0].data()
-    splits = {cfgs[0].data: split}
+    splits = {cfgs[0].data: _make_split(cfgs[0], mnist_path)}
     bar = keras.utils.Progbar(len(cfgs) * len(seeds), unit_name="run") if progress else None
     rows = []
     for cfg in cfgs:
         if cfg.data not in splits:
-            splits[cfg.data] = cfg.data()
+            splits[cfg.data] = _make_split(cfg, mnist_path)
         per_seed = []
         for seed in seeds:
             t0 = time.time()

@@ -12,7 +12,8 @@ pictures double as a visual check of the implementations):
 - ``bernoulli_entropy.png``: H(p) = -p log p - (1-p) log(1-p), computed as the cross-entropy
   of a Bernoulli(p) target with itself.
 
-The PNGs go to ``--out`` (default ``docs/figures``) and into a TensorBoard run.
+The PNGs go to ``--out`` (default: the TensorBoard run's ``figures/`` folder; the repository's
+pictures are regenerated with ``--out docs/figures``) and into the TensorBoard run.
 """
 
 from __future__ import annotations
@@ -134,22 +135,25 @@ def main(argv=None) -> int:
     parser = ArgumentParser(prog="python -m refs.classic.plot",
                             description="Draw the classic losses as PNG figures and into "
                                         "a TensorBoard run.")
-    parser.add_argument("--out", default="docs/figures", help="directory for the PNG files")
+    parser.add_argument("--out", default=None,
+                        help="directory for the PNG files (default: the run's figures/; "
+                             "docs/figures regenerates the README's pictures)")
     parser.add_argument("--run-dir", default=None,
                         help="TensorBoard run directory (default runs/classic/<time>-figures)")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise DataError(f"--out {out} is a file; give a folder for the PNG files")
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise DataError(f"--out {args.out} is a file; give a folder for the PNG files")
     import_tensorflow_quietly()
     from refs.tracking import Run
 
-    try:
-        paths = draw_all(out)
-    except OSError as exc:
-        raise DataError(f"cannot write the figures into {out}: {exc.strerror or exc}") from None
-    with Run("classic", name="figures", run_dir=args.run_dir,
-             config={"figures": sorted(paths)}) as run:
+    with Run("classic", name="figures", run_dir=args.run_dir) as run:
+        out = Path(args.out) if args.out is not None else run.figure_dir
+        try:
+            paths = draw_all(out)
+        except OSError as exc:
+            raise DataError(f"cannot write the figures into {out}: {exc.strerror or exc}") \
+                from None
+        run.log_config({"figures": sorted(paths), "out": str(out)})
         for name, path in paths.items():
             run.log_png(f"figures/{name}", path)
             print(f"wrote {path}")

@@ -7,7 +7,6 @@ learning curves, HParams), ``results.json`` and ``results.md`` (reported vs meas
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -37,8 +36,6 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
-    if args.data:
-        os.environ["REFS_MNIST"] = args.data  # the mnist9 suite reads it through the loader
     import_tensorflow_quietly()
     from refs.classic.experiments import run_suite
     from refs.classic.report import render
@@ -58,7 +55,8 @@ def main(argv=None) -> int:
         for suite in suites:
             print(f"== suite {suite}: seeds {seeds}")
             target = root / suite if len(suites) > 1 else root
-            run_suite(suite, seeds, target, epochs=args.epochs, verbose=int(args.verbose))
+            run_suite(suite, seeds, target, epochs=args.epochs, verbose=int(args.verbose),
+                      mnist_path=args.data)
         table = render(root)
         (root / "results.md").write_text(table)
         run.log_text("results", table)
