@@ -153,7 +153,7 @@ def test_predict_cli_messages_and_exit_codes(untrained_run, tmp_path, capsys, mn
     empty.mkdir()
     assert guarded(predict.main, [str(untrained_run), "--images", str(empty),
                                   "--out", str(tmp_path / "o.json")]) == 1
-    assert "no .png files" in capsys.readouterr().err
+    assert "holds no .png files" in capsys.readouterr().err
     (empty / "9.png").write_bytes(b"")
     assert guarded(predict.main, [str(untrained_run), "--images", str(empty),
                                   "--out", str(tmp_path / "o.json")]) == 1

@@ -29,8 +29,8 @@ _LAYOUT = (
     "x_test (M, 28, 28) uint8, y_test (M,), labels 0..9"
 )
 _HOW_TO_FIX = (
-    f"pass --data /path/to/mnist.npz or set {MNIST_ENV_VAR}=/path/to/mnist.npz "
-    "(or unset both to let Keras download MNIST)"
+    f"give the path of a local mnist.npz (the commands' --data) or set "
+    f"{MNIST_ENV_VAR}=/path/to/mnist.npz (or neither, to let Keras download MNIST)"
 )
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]

@@ -134,7 +134,7 @@ class TrainConfig:
             raise ValueError("coco needs coco_images (the folder of the images)")
 
     def hparams(self) -> dict[str, Any]:
-        skip = ("run_dir", "name", "data", "resume", "verbose")
+        skip = ("run_dir", "name", "resume", "verbose")
         out = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 

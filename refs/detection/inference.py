@@ -44,10 +44,10 @@ def predict_folder(run_dir, images_dir, out=None, draw_dir=None, score_threshold
 
     images_dir = Path(images_dir)
     if not images_dir.is_dir():
-        raise DataError(f"--images {images_dir}: not a folder")
+        raise DataError(f"images folder {images_dir} is not a folder")
     files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() == ".png" and p.is_file())
     if not files:
-        raise DataError(f"--images {images_dir}: no .png files there")
+        raise DataError(f"images folder {images_dir} holds no .png files")
     network, gen, hparams = trained if trained is not None else load_trained(run_dir)
     threshold = hparams.get("score_threshold", 0.05) if score_threshold is None \
         else score_threshold

@@ -90,5 +90,5 @@ class TrainConfig:
         checks.one_of("verbose", self.verbose, (0, 1, 2))
 
     def hparams(self) -> dict[str, Any]:
-        skip = ("run_dir", "name", "data", "resume", "verbose", "max_minutes")
+        skip = ("run_dir", "name", "resume", "verbose")
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
