@@ -1,4 +1,4 @@
-"""Forward + backward time of refs.classic.losses vs keras.losses, side by side in one process.
+"""Forward + backward time of refs.losses (the classic losses) vs keras.losses, side by side in one process.
 
 For every loss that ``keras.losses`` also has: a batch of 1,000,000 elements (100,000 x 10) for
 the elementwise and binary losses, 65,536 x 10 for the multi-class ones; the gradient of the
@@ -27,7 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from refs.classic import losses as ours  # noqa: E402
+from refs import losses as ours  # noqa: E402
 
 K = keras.losses
 ROWS, COLS = 100_000, 10
@@ -145,10 +145,10 @@ def main():
                         help="switch off refs' eager input checks (to measure what they cost)")
     args = parser.parse_args()
     if args.no_input_checks:
-        from refs.classic.losses.validation import set_input_checks
+        from refs.losses.validation import set_input_checks
 
         set_input_checks(False)
-    # Input validation is left as users get it (its defaults): see refs.classic.losses.validation.
+    # Input validation is left as users get it (its defaults): see refs.losses.validation.
     names = [n for n in PAIRS if not args.only or n in args.only.split(",")]
     rows = []
     print(f"{'loss':40s} {'mode':6s} {'ours ms':>9s} {'keras ms':>9s} {'ratio':>6s}")

@@ -238,7 +238,7 @@ anchors on P3-P5 (strides 8/16/32, sizes 16/32/64, three octave scales, aspect r
 ignored) plus each object's best anchor (a 12-px "1" reaches IoU 0.5 with no anchor); offsets
 with variances (0.1, 0.1, 0.2, 0.2); a 5-stage residual backbone (16-96 channels) from scratch,
 a 64-channel FPN and two shared 2-conv subnets (~0.6 M parameters), class bias at the prior
-pi = 0.01; loss = focal loss from `refs.classic.losses` over non-ignored anchors / max(1,
+pi = 0.01; loss = focal loss from `refs.losses` over non-ignored anchors / max(1,
 positives) + Huber (or GIoU); decoding: score >= 0.05, per-class NMS at IoU 0.5, top 100.
 """
 
