@@ -42,8 +42,8 @@ import tensorflow as tf  # noqa: E402
 from refs.data import load_mnist  # noqa: E402
 from refs.gan.data import gan_dataset  # noqa: E402
 from refs.gan.gan import GAN  # noqa: E402
-from refs.losses.adversarial import get_loss_pair  # noqa: E402
 from refs.gan.models import build_discriminator, build_generator  # noqa: E402
+from refs.losses.adversarial import get_loss_pair  # noqa: E402
 
 BATCH = 256
 
