@@ -1,4 +1,4 @@
-"""Forward + backward time of refs.losses (the classic losses) vs keras.losses, side by side in one process.
+"""Forward + backward time of refs.losses (the classic ones) vs keras.losses, side by side.
 
 For every loss that ``keras.losses`` also has: a batch of 1,000,000 elements (100,000 x 10) for
 the elementwise and binary losses, 65,536 x 10 for the multi-class ones; the gradient of the
