@@ -215,3 +215,20 @@ def test_class_subnet_starts_at_the_prior(prior, expected):
     assert out.shape == (1, AnchorGenerator().num_anchors(64, 64), 14)
     p = 1 / (1 + np.exp(-out[..., 4:]))
     np.testing.assert_allclose(p.mean(), expected, atol=0.01)
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 0.0, 0.25, 1.0, 1.01, 4.0, float("nan"), float("inf")])
+def test_the_configs_fast_alpha_check_agrees_with_the_losses(alpha):
+    """refs.detection.config checks alpha without Keras (argument errors need no TensorFlow);
+    it must accept and refuse exactly what refs.losses.validation.check_alpha does."""
+    from refs.detection.config import TrainConfig
+    from refs.losses.validation import check_alpha
+
+    def refused(fn):
+        try:
+            fn()
+        except (ValueError, TypeError):
+            return True
+        return False
+
+    assert refused(lambda: TrainConfig(alpha=alpha)) == refused(lambda: check_alpha(alpha))
