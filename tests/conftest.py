@@ -9,7 +9,6 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 #: The golden values of the reference libraries, committed with the tests (a copy of
 #: ../shared/golden; tests/test_golden_files.py checks that the two agree when both exist).
 GOLDEN = ROOT / "tests" / "golden"
@@ -46,13 +45,29 @@ def golden_cases(name: str, where: Callable[[dict], bool] | None = None) -> list
     return [c for c in doc["cases"] if where is None or where(c)]
 
 
+def tensorboard_event_counts(run_dir) -> dict:
+    """``{(tag, step): how many times it was logged}`` over a run's TensorBoard event files."""
+    import collections
+
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    counts = collections.Counter()
+    for path in sorted(Path(run_dir).glob("events.out.tfevents.*")):
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                counts[(value.tag, event.step)] += 1
+    return counts
+
+
 @pytest.fixture(scope="session")
 def mnist_path() -> Path:
-    """The local MNIST file ($REFS_MNIST, else ../shared/data/mnist.npz); skip if neither."""
+    """The local MNIST file named by $REFS_MNIST (the tests never download); skip without it."""
     env = os.environ.get("REFS_MNIST")
-    path = Path(env) if env else SHARED / "data" / "mnist.npz"
+    if not env:
+        pytest.skip("no local MNIST: set REFS_MNIST=/path/to/mnist.npz")
+    path = Path(env)
     if not path.exists():
-        pytest.skip(f"no local MNIST at {path}; set REFS_MNIST")
+        pytest.skip(f"REFS_MNIST names a missing file: {path}")
     return path
 
 

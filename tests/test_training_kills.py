@@ -6,7 +6,6 @@ write, in the middle of a metrics line, or as the run finishes). Slow: two Tenso
 per case; the ``ci`` subset is a few kill points.
 """
 
-import collections
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import tensorboard_event_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 KILL_AT = ROOT / "tests" / "kill_at.py"
@@ -42,17 +42,6 @@ def _run(cmd, timeout=300):
                           timeout=timeout)
 
 
-def _event_counts(run_dir):
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-
-    counts = collections.Counter()
-    for path in sorted(Path(run_dir).glob("events.out.tfevents.*")):
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                counts[(value.tag, event.step)] += 1
-    return counts
-
-
 def _check_killed_and_resumed(point, argv, run_dir, steps_per_epoch):
     killed = _run([sys.executable, str(KILL_AT), point, *argv, "--run-dir", str(run_dir)])
     assert killed.returncode == -9, killed.stderr[-2000:]
@@ -69,7 +58,7 @@ def _check_killed_and_resumed(point, argv, run_dir, steps_per_epoch):
     assert len(keys) == len(set(keys)), "a record was logged twice"
     assert [r["step"] for r in records if r["kind"] == "step"] == list(range(1, total + 1))
     assert [r["epoch"] for r in records if r["kind"] == "epoch"] == [1, 2, 3]
-    counts = _event_counts(run_dir)
+    counts = tensorboard_event_counts(run_dir)
     twice = [k for k, n in counts.items() if n > 1]
     assert not twice, f"logged twice in TensorBoard: {twice[:5]}"
     assert not list((run_dir / "checkpoints").glob("*.tmp"))

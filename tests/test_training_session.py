@@ -1,7 +1,6 @@
 """refs.training.TrainingSession: lock, resume, fallback past a corrupt checkpoint, no record
 logged twice after a crash, divergence warning, results.json."""
 
-import collections
 import json
 import os
 import signal
@@ -11,6 +10,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import tensorboard_event_counts
 
 from refs.errors import CheckpointError, UsageError
 from refs.tracking import read_metrics
@@ -47,17 +47,6 @@ def _train(run_dir, epochs, **session_kwargs):
                   callbacks=session.callbacks(_groups, log_every=2))
         session.raise_if_failed()
         return session.finish({"extra": 1}), model
-
-
-def _event_counts(run_dir):
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-
-    counts = collections.Counter()
-    for path in sorted(run_dir.glob("events.out.tfevents.*")):
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                counts[(value.tag, event.step)] += 1
-    return counts
 
 
 def test_a_second_writer_is_refused_and_a_killed_holder_leaves_no_stale_lock(tmp_path):
@@ -103,7 +92,7 @@ def test_resume_continues_the_clock_and_logs_each_record_once(tmp_path):
     assert [r["epoch"] for r in records if r["kind"] == "epoch"] == [1, 2, 3, 4]
     assert [r["step"] for r in records if r["kind"] == "step"] == list(range(2, 17, 2))
     assert [r["epoch"] for r in records if r["kind"] == "step"] == [1, 1, 2, 2, 3, 3, 4, 4]
-    counts = _event_counts(run)
+    counts = tensorboard_event_counts(run)
     assert counts and max(counts.values()) == 1, [k for k, n in counts.items() if n > 1]
     assert ("epoch/loss", 16) in counts and ("step/loss", 14) in counts
     assert json.loads((run / "results.json").read_text())["steps"] == 16
@@ -157,7 +146,7 @@ def test_divergence_is_warned_once_in_the_log_and_tensorboard(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("warning: loss has stayed above 1000") == 1
     assert len(results["warnings"]) == 1 and "diverging" in results["warnings"][0]
-    assert any(tag == "warnings" for tag, _ in _event_counts(tmp_path / "run"))
+    assert any(tag == "warnings" for tag, _ in tensorboard_event_counts(tmp_path / "run"))
 
 
 def test_a_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):

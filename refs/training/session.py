@@ -31,7 +31,6 @@ Errors are :mod:`refs.errors` exceptions with one-line messages (the CLIs print 
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +48,7 @@ from refs.training.callbacks import (
 from refs.training.lock import RunLock
 from refs.training.resume import find_run
 from refs.utils.checkpoint import CheckpointManager, assign, check_resumable
+from refs.utils.files import write_text
 
 RESULTS_FILE = "results.json"
 
@@ -201,10 +201,8 @@ class TrainingSession:
             self.run.log_hparams(_flat(self.hparams),
                                  {f"final/{k}": v for k, v in finals.items()},
                                  step=self.counter.step)
-            path = self.run.path / RESULTS_FILE
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(json.dumps(out, indent=2) + "\n")
-            os.replace(tmp, path)
+            write_text(self.run.path / RESULTS_FILE, json.dumps(out, indent=2) + "\n",
+                       "results file")
         return out
 
     def close(self) -> None:
