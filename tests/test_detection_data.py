@@ -118,5 +118,6 @@ def test_tf_data_pipeline_yields_encoded_targets(canvases):
     images, targets = next(iter(to_dataset(sub, enc, batch_size=8, augment=True)))
     assert images.shape == (8, 128, 128, 1) and targets.shape == (8, gen.num_anchors(128, 128), 5)
     assert 0.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1.0
-    raw = next(iter(to_dataset(sub, None, batch_size=8)))
-    assert len(raw) == 3 and raw[1].shape == (8, 6, 4)
+    images, objects = next(iter(to_dataset(sub, None, batch_size=8)))
+    assert objects["boxes"].shape == (8, 6, 4) and objects["classes"].shape == (8, 6)
+    np.testing.assert_array_equal(objects["classes"].numpy(), sub.labels)

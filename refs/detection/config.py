@@ -13,6 +13,7 @@ from refs.utils import checks
 from refs.utils.distribute import STRATEGIES
 
 DIGIT_NAMES = [str(d) for d in range(10)]
+DISTRIBUTIONS = ("canonical", "wide")  # refs.detection.data.DISTRIBUTIONS (TensorFlow-free copy)
 CLS_LOSSES = ("focal", "bce")
 BOX_LOSSES = ("huber", "giou")
 #: settings that must not change when a run is continued (they shape the saved state)
@@ -36,7 +37,10 @@ class TrainConfig:
     val_images: int = 200
     test_images: int = 1000
     image_size: int = 128
-    max_digits: int = 6
+    distribution: str = "wide"
+    min_scale: float = 8.0
+    max_scale: float = 96.0
+    max_digits: int = 12
     empty_fraction: float = 0.05
     augment: bool = True
     coco: str | None = None
@@ -45,8 +49,8 @@ class TrainConfig:
     class_names: list[str] = dataclasses.field(default_factory=lambda: list(DIGIT_NAMES))
     category_ids: list[int] | None = None
     # anchors and matching
-    strides: tuple[int, ...] = (8, 16, 32)
-    sizes: tuple[float, ...] = (16.0, 32.0, 64.0)
+    strides: tuple[int, ...] = (8, 16, 32, 64)
+    sizes: tuple[float, ...] = (8.0, 16.0, 32.0, 64.0)
     scales: tuple[float, ...] = (1.0, 2 ** (1 / 3), 2 ** (2 / 3))
     aspect_ratios: tuple[float, ...] = DIGIT_ASPECT_RATIOS
     positive_iou: float = 0.5
@@ -92,6 +96,12 @@ class TrainConfig:
                      "fpn_channels", "head_depth", "epochs", "batch_size"):
             checks.positive_int(name, getattr(self, name))
         checks.one_of("channels", self.channels, (1, 3))
+        checks.one_of("distribution", self.distribution, DISTRIBUTIONS)
+        checks.positive("min_scale", self.min_scale)
+        checks.positive("max_scale", self.max_scale)
+        if not self.min_scale <= self.max_scale <= self.image_size:
+            raise ValueError(f"need min_scale <= max_scale <= image_size, got {self.min_scale}, "
+                             f"{self.max_scale}, {self.image_size}")
         checks.in_range("empty_fraction", self.empty_fraction, 0.0, 1.0)
         self.strides = tuple(int(s) for s in _positive_tuple("strides", self.strides))
         self.sizes = _positive_tuple("sizes", self.sizes)

@@ -23,18 +23,18 @@ from keras import ops
 from refs.detection.encoding import VARIANCES, decode_boxes
 
 
-def nms_per_class(boxes, scores, score_threshold=0.05, iou_threshold=0.5, max_per_class=100,
-                  max_detections=100):
-    """Per-class NMS over a batch.
+def combined_nms(boxes, scores, score_threshold=0.05, iou_threshold=0.5, max_per_class=100,
+                 max_detections=100) -> dict:
+    """Per-class NMS over a batch, as tensors (graph- and export-friendly).
 
     Args:
         boxes: ``(B, N, 4)`` ``[x_min, y_min, x_max, y_max]``, shared by every class.
         scores: ``(B, N, C)`` in [0, 1].
 
     Returns:
-        dict of numpy arrays: ``boxes (B, K, 4)``, ``scores (B, K)``, ``classes (B, K)`` int32,
-        ``num_detections (B,)`` int32, with ``K = max_detections`` and rows past
-        ``num_detections`` zero.
+        ``{"boxes": (B, K, 4), "scores": (B, K), "classes": (B, K) int32, "num_detections":
+        (B,) int32}`` with ``K = max_detections``; rows past ``num_detections`` have zero boxes
+        and scores and class ``-1``.
     """
     import tensorflow as tf
 
@@ -52,13 +52,24 @@ def nms_per_class(boxes, scores, score_threshold=0.05, iou_threshold=0.5, max_pe
         score_threshold=float(score_threshold),
         clip_boxes=False,
     )
-    nmsed_boxes, nmsed_scores, nmsed_classes, valid = (x.numpy() for x in out)
+    nmsed_boxes, nmsed_scores, nmsed_classes, valid = out
+    valid = tf.cast(valid, tf.int32)
+    present = tf.range(tf.shape(nmsed_scores)[1])[None, :] < valid[:, None]
     return {
-        "boxes": nmsed_boxes[..., [1, 0, 3, 2]],
+        "boxes": tf.gather(nmsed_boxes, [1, 0, 3, 2], axis=-1),
         "scores": nmsed_scores,
-        "classes": nmsed_classes.astype(np.int32),
-        "num_detections": valid.astype(np.int32),
+        "classes": tf.where(present, tf.cast(nmsed_classes, tf.int32), -1),
+        "num_detections": valid,
     }
+
+
+def nms_per_class(boxes, scores, score_threshold=0.05, iou_threshold=0.5, max_per_class=100,
+                  max_detections=100):
+    """:func:`combined_nms` as numpy arrays (also the NMS post-step of an exported model:
+    ``nms_per_class(outputs["boxes"], outputs["scores"])``)."""
+    out = combined_nms(boxes, scores, score_threshold, iou_threshold, max_per_class,
+                       max_detections)
+    return {k: np.asarray(v) for k, v in out.items()}
 
 
 def decode_predictions(anchors, box_offsets, class_logits, image_size, score_threshold=0.05,

@@ -1,15 +1,12 @@
-"""The pieces put together: a trainable detector (network + loss) and inference on images.
+"""A run's trained detector, and inference on a list of images of any sizes.
 
-:class:`Detector` is a ``keras.Model`` around :func:`refs.detection.model.build_retinanet` whose
-``compute_loss`` is :class:`refs.detection.loss.DetectionLoss`; ``fit`` then reports ``loss``,
-``cls_loss``, ``box_loss`` and ``num_positives`` (mean per batch) in the progress bar and logs.
-:func:`detect` runs the network on images of any size and decodes the detections.
+The trainable model is :class:`refs.detection.RetinaNet` (:mod:`refs.detection.retinanet`).
+:func:`load_model` rebuilds it from a run directory with the newest checkpoint's weights;
+:func:`detect` runs a network on images whose sizes may differ and decodes the detections.
 
 Example:
-    >>> det = Detector(build_retinanet(10), DetectionLoss(10))
-    >>> det.compile(optimizer="adam")
-    >>> det.fit(to_dataset(canvases, encoder), epochs=1)
-    >>> dets = detect(det.network, AnchorGenerator(), images)   # list of dicts, one per image
+    >>> model = load_model("runs/detection/default")              # a RetinaNet
+    >>> dets = detect(model.network, model.anchor_generator, images)   # one dict per image
 """
 
 from __future__ import annotations
@@ -21,36 +18,7 @@ import numpy as np
 
 from refs.detection.anchors import AnchorGenerator
 from refs.detection.decode import decode_predictions, detections_of
-from refs.detection.loss import DetectionLoss
 from refs.detection.model import pad_to_multiple
-
-
-class Detector(keras.Model):
-    """A RetinaNet-style detector that trains with :class:`DetectionLoss`."""
-
-    def __init__(self, network: keras.Model, detection_loss: DetectionLoss, **kwargs):
-        super().__init__(**kwargs)
-        self.network = network
-        self.detection_loss = detection_loss
-        self._parts = {name: keras.metrics.Mean(name=name)
-                       for name in ("cls_loss", "box_loss", "num_positives")}
-
-    def call(self, images, training=False):
-        return self.network(images, training=training)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,  # noqa: ARG002
-                     training=True):  # noqa: ARG002 - Keras's signature; the loss needs y only
-        import tensorflow as tf
-
-        parts = self.detection_loss(y, y_pred)
-        for name, tracker in self._parts.items():
-            tracker.update_state(parts[name])
-        # Under tf.distribute the per-replica gradients are summed: scale like Keras does.
-        return parts["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
-
-    @property
-    def metrics(self):
-        return list(super().metrics) + list(self._parts.values())
 
 
 def detect(network: keras.Model, anchor_generator: AnchorGenerator, images,
@@ -97,15 +65,9 @@ def anchor_generator_from(hparams: dict) -> AnchorGenerator:
 
 def network_from(hparams: dict) -> keras.Model:
     """The (untrained) network described by a run's hyperparameters."""
-    from refs.detection.model import build_retinanet
+    from refs.detection.retinanet import retinanet_from
 
-    return build_retinanet(
-        num_classes=len(hparams["class_names"]),
-        anchor_generator=anchor_generator_from(hparams),
-        input_channels=hparams.get("channels", 1),
-        widths=hparams["widths"], fpn_channels=hparams["fpn_channels"],
-        head_depth=hparams["head_depth"], prior=hparams.get("prior"),
-    )
+    return retinanet_from(hparams).network
 
 
 class TrainedDetector(NamedTuple):
@@ -117,13 +79,27 @@ class TrainedDetector(NamedTuple):
 
 
 def load_trained(run_dir) -> TrainedDetector:
-    """The network of a run with the newest checkpoint's weights, its anchors and settings.
+    """The network of a run with the newest checkpoint's weights, its anchors and settings
+    (see :func:`load_model` for the whole :class:`~refs.detection.RetinaNet`)."""
+    model, hparams = load_with_settings(run_dir)
+    return TrainedDetector(model.network, model.anchor_generator, hparams)
+
+
+def load_model(run_dir):
+    """The :class:`~refs.detection.RetinaNet` of a run with the newest checkpoint's weights
+    (ready for ``predict``, ``save`` and ``export``).
 
     Raises :class:`refs.errors.DataError` when the directory holds no detection run or no
     checkpoint.
     """
+    return load_with_settings(run_dir)[0]
+
+
+def load_with_settings(run_dir):
+    """``(model, hparams)``: :func:`load_model` and the run's hyperparameters."""
     from pathlib import Path
 
+    from refs.detection.retinanet import retinanet_from
     from refs.errors import DataError
     from refs.tracking import read_config
     from refs.utils.checkpoint import CheckpointManager
@@ -140,9 +116,9 @@ def load_trained(run_dir) -> TrainedDetector:
     if manager.latest() is None:
         raise DataError(f"{run_dir}: no checkpoint yet (train first: python -m "
                         "refs.detection.train)")
-    network = network_from(hparams)
+    model = retinanet_from(hparams)
     try:
-        manager.restore({"model": network.variables})
+        manager.restore({"model": model.network.variables})
     except ValueError as exc:
         raise DataError(str(exc)) from None
-    return TrainedDetector(network, anchor_generator_from(hparams), hparams)
+    return model, hparams

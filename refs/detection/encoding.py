@@ -70,7 +70,8 @@ class LabelEncoder:
 
     ``encode(boxes (M, 4), labels (M,))`` returns ``(A, 5)`` float32: columns 0-3 the encoded box
     of the matched object (meaningful on positives only), column 4 the class target: the class
-    id on positives, ``-1`` (background) on negatives, ``-2`` on ignored anchors.
+    id on positives, ``-1`` (background) on negatives, ``-2`` on ignored anchors. A batch,
+    ``boxes (B, M, 4)`` and ``labels (B, M)``, gives ``(B, A, 5)``.
 
     Args:
         anchor_generator: the :class:`AnchorGenerator` shared with the model.
@@ -93,10 +94,14 @@ class LabelEncoder:
         labels = ops.cast(ops.convert_to_tensor(labels), "int32")
         matched, state = match_anchors(anchors, boxes, labels, self.positive_iou,
                                        self.negative_iou, self.match_best)
-        matched_boxes = ops.take(ops.convert_to_tensor(boxes, "float32"), matched, axis=0)
-        matched_labels = ops.take(labels, matched, axis=0)
+        boxes = ops.convert_to_tensor(boxes, "float32")
+        # the matched object of each anchor, gathered as a one-hot product (works batched)
+        pick = ops.one_hot(matched, ops.shape(labels)[-1], dtype="float32")  # (..., A, M)
+        matched_boxes = ops.matmul(pick, boxes)
+        matched_labels = ops.cast(ops.round(ops.matmul(pick, ops.cast(labels, "float32")[
+            ..., None])[..., 0]), "int32")
         box_targets = encode_boxes(matched_boxes, anchors, self.variances)
-        box_targets = ops.where((state == MATCH_POSITIVE)[:, None], box_targets, 0.0)
+        box_targets = ops.where((state == MATCH_POSITIVE)[..., None], box_targets, 0.0)
         cls = ops.where(state == MATCH_POSITIVE, matched_labels,
                         ops.where(state == MATCH_IGNORED, CLASS_IGNORED, CLASS_BACKGROUND))
-        return ops.concatenate([box_targets, ops.cast(cls, "float32")[:, None]], axis=-1)
+        return ops.concatenate([box_targets, ops.cast(cls, "float32")[..., None]], axis=-1)

@@ -40,22 +40,25 @@ MATCH_POSITIVE, MATCH_NEGATIVE, MATCH_IGNORED = 1, 0, -1
 
 
 def pairwise_iou(boxes_a, boxes_b):
-    """IoU of every box in ``boxes_a (N, 4)`` with every box in ``boxes_b (M, 4)``: ``(N, M)``.
+    """IoU of every box in ``boxes_a (..., N, 4)`` with every box in ``boxes_b (..., M, 4)``:
+    ``(..., N, M)`` (leading axes broadcast, e.g. ``(N, 4)`` anchors with ``(B, M, 4)`` boxes
+    give ``(B, N, M)``).
 
     Two empty boxes give 0, not NaN (the union is floored at a tiny epsilon).
     """
     boxes_a = ops.convert_to_tensor(boxes_a, "float32")
     boxes_b = ops.convert_to_tensor(boxes_b, "float32")
-    inter, union = intersection_union(boxes_a[:, None, :], boxes_b[None, :, :])
+    inter, union = intersection_union(boxes_a[..., :, None, :], boxes_b[..., None, :, :])
     return inter / ops.maximum(union, 1e-9)
 
 
 def match_anchors(anchors, boxes, labels, positive_iou=0.5, negative_iou=0.4, match_best=True):
-    """Match ``anchors (A, 4)`` to the objects ``boxes (M, 4)``, ``labels (M,)`` (< 0: padding).
+    """Match ``anchors (A, 4)`` to the objects ``boxes (..., M, 4)``, ``labels (..., M)`` (< 0:
+    padding); a leading batch axis on ``boxes`` and ``labels`` matches each image on its own.
 
     Returns:
-        ``(matched (A,) int32, state (A,) int32)``: the index of each anchor's best object (0
-        when there is none) and 1 / 0 / -1 for positive / negative / ignored.
+        ``(matched (..., A) int32, state (..., A) int32)``: the index of each anchor's best
+        object (0 when there is none) and 1 / 0 / -1 for positive / negative / ignored.
     """
     if not 0.0 <= negative_iou <= positive_iou <= 1.0:
         raise ValueError(
@@ -63,28 +66,29 @@ def match_anchors(anchors, boxes, labels, positive_iou=0.5, negative_iou=0.4, ma
         )
     labels = ops.convert_to_tensor(labels, "int32")
     valid = labels >= 0
-    iou = pairwise_iou(anchors, boxes)
+    iou = pairwise_iou(anchors, boxes)  # (..., A, M)
     # Padding objects get IoU -1 so they can never be the best match.
-    iou = ops.where(valid[None, :], iou, -1.0)
-    num_objects = ops.shape(iou)[1]
+    iou = ops.where(valid[..., None, :], iou, -1.0)
+    # a static count of 0 needs its own path; a dynamic count must be >= 1 (pad with label -1)
+    num_objects = iou.shape[-1]
     if num_objects == 0:
-        best = ops.zeros((ops.shape(iou)[0],), "float32") - 1.0
-        matched = ops.zeros((ops.shape(iou)[0],), "int32")
+        best = ops.zeros(ops.shape(iou)[:-1], "float32") - 1.0
+        matched = ops.zeros(ops.shape(iou)[:-1], "int32")
     else:
-        best = ops.max(iou, axis=1)
-        matched = ops.cast(ops.argmax(iou, axis=1), "int32")
+        best = ops.max(iou, axis=-1)
+        matched = ops.cast(ops.argmax(iou, axis=-1), "int32")
     state = ops.where(
         best >= positive_iou,
         MATCH_POSITIVE,
         ops.where(best < negative_iou, MATCH_NEGATIVE, MATCH_IGNORED),
     )
     state = ops.cast(state, "int32")
-    if match_best and num_objects:
+    if match_best and num_objects != 0:
         # Each object's best IoU over the anchors; anchors reaching it become positive for it.
-        per_object = ops.max(iou, axis=0)  # (M,)
-        is_best = (iou >= per_object[None, :] - 1e-6) & (iou > 0.0) & valid[None, :]
-        forced = ops.any(is_best, axis=1)
-        forced_obj = ops.cast(ops.argmax(ops.cast(is_best, "float32"), axis=1), "int32")
+        per_object = ops.max(iou, axis=-2)  # (..., M)
+        is_best = (iou >= per_object[..., None, :] - 1e-6) & (iou > 0.0) & valid[..., None, :]
+        forced = ops.any(is_best, axis=-1)
+        forced_obj = ops.cast(ops.argmax(ops.cast(is_best, "float32"), axis=-1), "int32")
         matched = ops.where(forced & (state != MATCH_POSITIVE), forced_obj, matched)
         state = ops.where(forced, MATCH_POSITIVE, state)
     return matched, state

@@ -19,6 +19,13 @@ from refs.detection.matching import pairwise_iou
 
 def match_detections(boxes, scores, classes, true_boxes, true_labels, iou_threshold=0.5):
     """Returns ``(is_true_positive (k,) bool, missed_labels (m,) int)`` for one image."""
+    tp, found = greedy_match(boxes, scores, classes, true_boxes, true_labels, iou_threshold)
+    return tp, np.asarray(true_labels).reshape(-1)[~found]
+
+
+def greedy_match(boxes, scores, classes, true_boxes, true_labels, iou_threshold=0.5):
+    """Returns ``(is_true_positive (k,) bool, is_found (m,) bool)``: which detections are right
+    and which true boxes a detection found, for one image."""
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
     scores = np.asarray(scores, np.float32).reshape(-1)
     classes = np.asarray(classes).reshape(-1)
@@ -33,7 +40,7 @@ def match_detections(boxes, scores, classes, true_boxes, true_labels, iou_thresh
             j = int(np.argmax(cand))
             if cand[j] >= iou_threshold:
                 tp[i], used[j] = True, True
-    return tp, true_labels[~used]
+    return tp, used
 
 
 def pr_curve_data(detections, ground_truth, num_classes, iou_threshold=0.5):

@@ -1,8 +1,10 @@
 """The canvases a run trains, validates and tests on: :func:`load_split`.
 
 Synthetic MNIST canvases by default (:func:`refs.detection.data.synthetic_canvases`; the splits
-never share digits); with ``config.coco`` a user's COCO-format dataset, whose last 10 % of images
-(at least one) are both "val" and "test".
+never share digits): "train" and "val" drawn from the run's distribution (``"wide"`` by default),
+"test" always the canonical test canvases (the robustness suite's "in-distribution" condition,
+so every run's test mAP is comparable); with ``config.coco`` a user's COCO-format dataset,
+whose last 10 % of images (at least one) are both "val" and "test".
 """
 
 from __future__ import annotations
@@ -33,9 +35,15 @@ def load_split(config: TrainConfig, split: str, num: int | None = None):
         sub = Canvases(canvases.images[part], canvases.boxes[part], canvases.labels[part])
         return sub, [c["name"] for c in categories], [c["id"] for c in categories]
     sizes = {"train": config.train_images, "val": config.val_images, "test": config.test_images}
-    canvases = synthetic_canvases(
-        sizes[split] if num is None else num, split, seed=config.seed, mnist_path=config.data,
-        size=config.image_size, max_digits=config.max_digits,
-        empty_fraction=config.empty_fraction,
-    )
+    if split == "test":  # the canonical test canvases, whatever the run trained on
+        from refs.detection.robustness import CANONICAL
+
+        settings = {**CANONICAL, "size": config.image_size}
+    else:
+        settings = {"size": config.image_size, "max_digits": config.max_digits,
+                    "min_scale": config.min_scale, "max_scale": config.max_scale,
+                    "empty_fraction": config.empty_fraction,
+                    "distribution": config.distribution}
+    canvases = synthetic_canvases(sizes[split] if num is None else num, split, seed=config.seed,
+                                  mnist_path=config.data, **settings)
     return canvases, list(DIGIT_NAMES), None

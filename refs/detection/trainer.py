@@ -1,8 +1,9 @@
 """Train (or continue) a detection run: :func:`train`, the library entry point of
 ``refs.detection.train``.
 
-The detector brings its canvases, anchors, label encoder, network, loss and optimiser, and its
-own epoch-end work (:class:`ValidationMonitor`: validation mAP, drawn detections, PR curves);
+The detector (:class:`refs.detection.RetinaNet`, which owns its anchors, label encoder, network
+and loss) brings its canvases and optimiser, and its own epoch-end work
+(:class:`ValidationMonitor`: validation mAP, drawn detections, PR curves);
 :class:`refs.training.TrainingSession` brings the run directory, the lock, resuming, the clock,
 the non-finite stop, logging, the divergence warning and the epoch checkpoint.
 
@@ -84,26 +85,19 @@ class ValidationMonitor(keras.callbacks.Callback):
         self.run.flush()
 
 
-def _build(config: TrainConfig, hparams: dict, num_classes: int, total_steps: int, strategy):
+def _build(config: TrainConfig, hparams: dict, total_steps: int, strategy):
     from refs.detection.config import make_optimizer
-    from refs.detection.detector import Detector, anchor_generator_from, network_from
-    from refs.detection.encoding import LabelEncoder
-    from refs.detection.loss import DetectionLoss
+    from refs.detection.retinanet import retinanet_from
 
-    gen = anchor_generator_from(hparams)
-    encoder = LabelEncoder(gen, (config.image_size, config.image_size), config.positive_iou,
-                           config.negative_iou)
     with strategy.scope():
-        network = network_from(hparams)
-        loss = DetectionLoss(num_classes, config.cls_loss, config.alpha, config.gamma,
-                             config.box_loss, config.delta, config.box_weight,
-                             anchors=encoder.anchors)
-        detector = Detector(network, loss, name="detector")
+        detector = retinanet_from(hparams)
         optimizer = make_optimizer(config.lr, config.warmup_steps, total_steps,
                                    config.weight_decay, config.clipnorm)
-        detector.compile(optimizer=optimizer)
+        detector.compile(optimizer=optimizer, classification_loss=config.cls_loss,
+                         alpha=config.alpha, gamma=config.gamma, box_loss=config.box_loss,
+                         delta=config.delta, box_weight=config.box_weight)
         optimizer.build(detector.trainable_variables)
-    return detector, gen, encoder
+    return detector
 
 
 def train(config: TrainConfig) -> dict[str, Any]:
@@ -134,8 +128,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     with TrainingSession("detection", hparams, run_dir=config.run_dir, name=config.name,
                          resume=config.resume, resume_keys=RESUME_KEYS, loss_keys=("loss",),
                          chief=chief, worker=worker_index()) as session:
-        detector, gen, encoder = _build(config, hparams, len(class_names),
-                                        max(1, steps * config.epochs), strategy)
+        detector = _build(config, hparams, max(1, steps * config.epochs), strategy)
+        gen = detector.anchor_generator
         session.restore(lambda: checkpoint_groups(detector))
         monitor = ValidationMonitor(session.run, session.counter, session.guard, gen, val_set,
                                     class_names, config)
@@ -144,7 +138,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
             divergence_bounds={"loss": (None, DIVERGENCE_BOUND)}, step_scalars=current_lr,
             extra=[monitor], extra_meta=lambda: {"val": monitor.last},
         )
-        ds = to_dataset(train_set, encoder, config.batch_size, shuffle=True, seed=config.seed,
+        ds = to_dataset(train_set, None, config.batch_size, shuffle=True, seed=config.seed,
                         augment=config.augment).repeat()
         if session.counter.epoch < config.epochs:
             detector.fit(ds, epochs=config.epochs, initial_epoch=session.counter.epoch,

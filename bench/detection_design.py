@@ -1,0 +1,89 @@
+"""Which design changes bought what: the detector's variants trained at the default budget and
+scored on the robustness suite (:mod:`refs.detection.robustness`).
+
+Each variant changes the default :class:`~refs.detection.config.TrainConfig` in a few fields;
+``baseline-canonical`` is the detector before the robustness work (canonical canvases, three
+levels from 16 px anchors). Results are appended to ``docs/data/detection_design.json`` as each
+variant finishes (finished ones are skipped on a re-run; an interrupted one resumes from its
+last epoch checkpoint), and ``bench/detection_report.py`` puts the table into docs/results.md.
+
+    python bench/detection_design.py [--only wide,wide-p2] [--seeds 0,1] [--images 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from detection_common import machine, read_json, write_json  # noqa: E402
+
+NAME = "detection_design.json"
+
+#: variant id -> (what it changes, TrainConfig fields)
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "baseline-canonical": (
+        "the detector before this work: canonical canvases (12-64 px, <= 6 digits, <= 15 % "
+        "overlap, noise 8), anchors 16-102 px on strides 8-32",
+        {"distribution": "canonical", "min_scale": 12.0, "max_scale": 64.0, "max_digits": 6,
+         "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "train_images": 8000,
+         "epochs": 7}),
+    "wide": (
+        "the wide training distribution (8-96 px log-uniform, 0-12 digits, clutter, noise and "
+        "background models) and anchors 8-102 px on strides 8-64",
+        {}),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=None, help="comma-separated variant ids")
+    parser.add_argument("--seeds", default="0", help="comma-separated training seeds")
+    parser.add_argument("--images", type=int, default=300, help="canvases per condition")
+    parser.add_argument("--root", default="runs/detection/design")
+    parser.add_argument("--out", default=NAME)
+    args = parser.parse_args()
+
+    import keras
+
+    from refs.data import load_mnist
+    from refs.detection.config import TrainConfig
+    from refs.detection.detector import load_trained
+    from refs.detection.robustness import evaluate_conditions
+    from refs.detection.trainer import train
+
+    doc = read_json(args.out) or {"images_per_condition": args.images, "results": {}}
+    wanted = args.only.split(",") if args.only else list(VARIANTS)
+    mnist = load_mnist(os.environ.get("REFS_MNIST"))
+    for vid in wanted:
+        what, fields = VARIANTS[vid]
+        for seed in (int(s) for s in args.seeds.split(",")):
+            key = f"{vid}/seed{seed}"
+            if key in doc["results"]:
+                continue
+            keras.backend.clear_session()
+            run_dir = Path(args.root) / vid / f"seed{seed}"
+            resume = (run_dir / "checkpoints").is_dir()
+            start = time.perf_counter()
+            results = train(TrainConfig(**fields, seed=seed, run_dir=str(run_dir),
+                                        resume=resume, verbose=2, draw_images=4))
+            table = evaluate_conditions(load_trained(run_dir), args.images, mnist=mnist)
+            doc["results"][key] = {
+                "variant": vid, "what": what, "fields": {k: list(v) if isinstance(v, tuple)
+                                                         else v for k, v in fields.items()},
+                "seed": seed, "train_time_s": results["train_time_s"],
+                "steps": results["steps"], "test": results.get("test"), "conditions": table,
+                "seconds": round(time.perf_counter() - start, 1)}
+            doc["machine"] = machine()
+            write_json(args.out, doc)
+            print(f"{key}: " + "  ".join(f"{c} {r['mAP']:.3f}" for c, r in table.items()),
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
