@@ -7,12 +7,14 @@ levels from 16 px anchors). Results are appended to ``docs/data/detection_design
 variant finishes (finished ones are skipped on a re-run; an interrupted one resumes from its
 last epoch checkpoint), and ``bench/detection_report.py`` puts the table into docs/results.md.
 
-    python bench/detection_design.py [--only wide,wide-p2] [--seeds 0,1] [--images 300]
+    python bench/detection_design.py [--only wide,wide-atss] [--seeds 0,1] [--images 300]
+    python bench/detection_design.py --only baseline-canonical --from-run DIR   # a finished run
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -37,7 +39,24 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "the wide training distribution (8-96 px log-uniform, 0-12 digits, clutter, noise and "
         "background models) and anchors 8-102 px on strides 8-64",
         {}),
+    "wide-atss": (
+        "wide, with ATSS matching (top-9 nearest anchors per level, IoU above mean + std, "
+        "centre inside) instead of IoU 0.5 / 0.4",
+        {"assigner": "atss"}),
 }
+
+
+def _check_settings(run_dir: Path, fields: dict, seed: int) -> None:
+    """A recorded run must have been trained with the variant's settings."""
+    from refs.detection.config import TrainConfig
+    from refs.tracking import read_config
+
+    hparams = read_config(run_dir)["hparams"]
+    want = TrainConfig(**fields, seed=seed).hparams()
+    differ = [k for k, v in want.items() if k in hparams and hparams[k] != v
+              and k not in ("data", "verbose", "draw_images", "log_every")]
+    if differ:
+        raise SystemExit(f"{run_dir} differs from the variant in {differ}")
 
 
 def main() -> None:
@@ -47,6 +66,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=300, help="canvases per condition")
     parser.add_argument("--root", default="runs/detection/design")
     parser.add_argument("--out", default=NAME)
+    parser.add_argument("--from-run", default=None,
+                        help="record this finished run (trained with the variant's settings) "
+                             "for the one variant of --only instead of training")
     args = parser.parse_args()
 
     import keras
@@ -67,11 +89,15 @@ def main() -> None:
             if key in doc["results"]:
                 continue
             keras.backend.clear_session()
-            run_dir = Path(args.root) / vid / f"seed{seed}"
-            resume = (run_dir / "checkpoints").is_dir()
+            run_dir = Path(args.from_run or Path(args.root) / vid / f"seed{seed}")
             start = time.perf_counter()
-            results = train(TrainConfig(**fields, seed=seed, run_dir=str(run_dir),
-                                        resume=resume, verbose=2, draw_images=4))
+            if args.from_run:
+                results = json.loads((run_dir / "results.json").read_text())
+                _check_settings(run_dir, fields, seed)
+            else:
+                resume = (run_dir / "checkpoints").is_dir()
+                results = train(TrainConfig(**fields, seed=seed, run_dir=str(run_dir),
+                                            resume=resume, verbose=2, draw_images=4))
             table = evaluate_conditions(load_trained(run_dir), args.images, mnist=mnist)
             doc["results"][key] = {
                 "variant": vid, "what": what, "fields": {k: list(v) if isinstance(v, tuple)

@@ -243,8 +243,88 @@ positives) + Huber (or GIoU); decoding: score >= 0.05, per-class NMS at IoU 0.5,
 """
 
 
+def _mean_spread(values: list[float]) -> str:
+    """``mean`` or ``mean ± half-range`` over seeds."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "n/a"
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.3f}"
+    return f"{mean:.3f} ± {(max(values) - min(values)) / 2:.3f}"
+
+
+def robustness_section() -> str:
+    """The robustness suite's table: each condition for each recorded run (mean ± half-range
+    over the runs when they are seeds of one configuration)."""
+    doc = read_json("detection_robustness.json")
+    if not doc:
+        return ("No robustness run recorded yet (`python bench/detection_robustness.py "
+                "RUN_DIR`).\n")
+    runs = doc["runs"]
+    conditions = list(runs[0]["conditions"])
+    target = doc["target"]
+    lines = [
+        f"`python bench/detection_robustness.py` on {len(runs)} run(s) "
+        f"({', '.join('`' + r['run_dir'] + '`' for r in runs)}), {doc['images_per_condition']} "
+        "canvases of MNIST test digits per condition (`refs.detection.robustness`; each "
+        "condition changes one thing about the canonical test canvases). Recall at IoU 0.5 by "
+        "the longer box side: small < 16 px <= medium < 48 px <= large. Targets: "
+        f"in-distribution mAP >= {target['in-distribution']['mAP']} and mAP@.5 >= "
+        f"{target['in-distribution']['mAP50']}; every condition mAP >= "
+        f"{target['every condition']['mAP']} and mAP@.5 >= {target['every condition']['mAP50']}.",
+        "",
+        "| condition | mAP@[.5:.95] | mAP@.5 | mAP@.75 | recall@.5 small | medium | large | "
+        "target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in conditions:
+        rows = [r["conditions"][c] for r in runs]
+        mAP = [r["mAP"] for r in rows]
+        mAP50 = [r["mAP50"] for r in rows]
+        goal = target["in-distribution"] if c == "in-distribution" else target["every condition"]
+        met = (sum(mAP) / len(mAP) >= goal["mAP"]) and (sum(mAP50) / len(mAP50) >= goal["mAP50"])
+        lines.append(f"| {c} | {_mean_spread(mAP)} | {_mean_spread(mAP50)} | "
+                     f"{_mean_spread([r['mAP75'] for r in rows])} | "
+                     + " | ".join(_mean_spread([r[f"recall50_{b}"] for r in rows])
+                                  for b in ("small", "medium", "large"))
+                     + f" | {'met' if met else 'missed'} |")
+    lines += ["", f"Measured on {doc['machine'].get('cpu', '?')}."]
+    return "\n".join(lines) + "\n"
+
+
+def design_section() -> str:
+    """Which design change bought what: mAP@[.5:.95] per condition for each variant."""
+    doc = read_json("detection_design.json")
+    if not doc or not doc.get("results"):
+        return "No design variant recorded yet (`python bench/detection_design.py`).\n"
+    by_variant: dict[str, list[dict]] = {}
+    for record in doc["results"].values():
+        by_variant.setdefault(record["variant"], []).append(record)
+    conditions = list(next(iter(doc["results"].values()))["conditions"])
+    lines = [
+        "`python bench/detection_design.py`: each variant trained at the default budget and "
+        f"scored on the robustness suite ({doc['images_per_condition']} canvases per "
+        "condition); mAP@[.5:.95] (mean ± half-range over the seeds run).",
+        "",
+        "| variant | seeds | train min | " + " | ".join(conditions) + " |",
+        "|---|---|---|" + "---|" * len(conditions),
+    ]
+    for vid, records in by_variant.items():
+        minutes = sum(r["train_time_s"] for r in records) / len(records) / 60
+        lines.append(f"| {vid} | {len(records)} | {minutes:.1f} | " + " | ".join(
+            _mean_spread([r["conditions"][c]["mAP"] for r in records]) for c in conditions)
+            + " |")
+    lines += ["", "What each variant changes:", ""]
+    lines += [f"- `{vid}`: {records[0]['what']}" for vid, records in by_variant.items()]
+    lines += ["", f"Measured on {doc['machine'].get('cpu', '?')}."]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
-    results = [DESIGN, "### Quality of the default run", "", quality_section(),
+    results = [DESIGN, "### Robustness suite", "", robustness_section(),
+               "### Which design changes bought what", "", design_section(),
+               "### Quality of the default run", "", quality_section(),
                "### Focal-loss ablation (RetinaNet Table 1a on synthetic digits)", "",
                ablation_section(), "### Against keras-cv's RetinaNet", "", peer_section()]
     replace_marked_section(DOCS / "results.md", "detection", "\n".join(results))

@@ -109,6 +109,34 @@ def test_giou_option_uses_decoded_boxes():
     assert float(loss(y_true, y_pred)["box_loss"]) > 1.0
 
 
+def test_quality_focal_loss_closed_form_and_gradient():
+    """QFL (Li et al. 2020): a positive's target is the IoU q of its predicted box; each term is
+    -|q - p|^gamma [q log p + (1 - q) log(1 - p)]."""
+    anchors = np.array([[0, 0, 16, 16], [16, 0, 32, 16], [0, 16, 16, 32]], np.float32)
+    y_true = _targets([1, CLASS_BACKGROUND, CLASS_IGNORED], np.zeros((3, 4), np.float32))
+    y_pred = np.zeros((1, 3, 4 + 2), np.float32)
+    y_pred[0, 0, 0] = 5.0  # shift x by 5 * 0.1 * 16 = 8 px: IoU (8 * 16) / (24 * 16) = 1/3
+    y_pred[0, 0, 4:] = [0.3, -0.7]
+    y_pred[0, 1, 4:] = [-1.0, 2.0]
+    loss = DetectionLoss(2, cls_loss="quality", gamma=2.0, anchors=anchors)
+    got = float(loss(y_true, y_pred)["cls_loss"])
+
+    def term(q, logit):
+        p = 1 / (1 + math.exp(-logit))
+        return -abs(q - p) ** 2 * (q * math.log(p) + (1 - q) * math.log(1 - p))
+
+    want = (term(0.0, 0.3) + term(1 / 3, -0.7)) + (term(0.0, -1.0) + term(0.0, 2.0))
+    assert got == pytest.approx(want, rel=1e-5)  # one positive: normaliser 1
+    # the quality target carries no gradient to the boxes; the logits get a finite one
+    x = tf.Variable(y_pred)
+    with tf.GradientTape() as tape:
+        value = loss(y_true, x)["cls_loss"]
+    grad = tape.gradient(value, x).numpy()
+    assert np.isfinite(grad).all() and (grad[..., :4] == 0).all() and grad[0, 0, 5] != 0
+    with pytest.raises(ValueError, match="anchors"):
+        DetectionLoss(2, cls_loss="quality")
+
+
 @pytest.mark.parametrize(("kwargs", "argument", "error"), [
     ({"num_classes": 0}, "num_classes", ValueError),
     ({"num_classes": "10"}, "num_classes", TypeError),

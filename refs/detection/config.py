@@ -14,7 +14,8 @@ from refs.utils.distribute import STRATEGIES
 
 DIGIT_NAMES = [str(d) for d in range(10)]
 DISTRIBUTIONS = ("canonical", "wide")  # refs.detection.data.DISTRIBUTIONS (TensorFlow-free copy)
-CLS_LOSSES = ("focal", "bce")
+ASSIGNERS = ("iou", "atss")  # refs.detection.encoding.ASSIGNERS (TensorFlow-free copy)
+CLS_LOSSES = ("focal", "bce", "quality")
 BOX_LOSSES = ("huber", "giou")
 #: settings that must not change when a run is continued (they shape the saved state)
 RESUME_KEYS = ("widths", "fpn_channels", "head_depth", "strides", "sizes", "scales",
@@ -55,6 +56,7 @@ class TrainConfig:
     aspect_ratios: tuple[float, ...] = DIGIT_ASPECT_RATIOS
     positive_iou: float = 0.5
     negative_iou: float = 0.4
+    assigner: str = "iou"
     # model
     widths: tuple[int, ...] = (16, 32, 48, 64, 96)
     fpn_channels: int = 64
@@ -116,6 +118,7 @@ class TrainConfig:
                              f"{max(self.strides)}, got {self.image_size}")
         checks.in_range("positive_iou", self.positive_iou, 0.0, 1.0, open_low=True)
         checks.in_range("negative_iou", self.negative_iou, 0.0, self.positive_iou)
+        checks.one_of("assigner", self.assigner, ASSIGNERS)
         if self.prior is not None:
             checks.in_range("prior", self.prior, 0.0, 1.0, open_low=True, open_high=True)
         checks.one_of("cls_loss", self.cls_loss, CLS_LOSSES)

@@ -22,9 +22,16 @@ import math
 from keras import ops
 
 from refs.detection.anchors import AnchorGenerator
-from refs.detection.matching import MATCH_IGNORED, MATCH_POSITIVE, match_anchors
+from refs.detection.matching import (
+    MATCH_IGNORED,
+    MATCH_POSITIVE,
+    match_anchors,
+    match_anchors_atss,
+)
 
 VARIANCES = (0.1, 0.1, 0.2, 0.2)
+#: how anchors are matched to objects: IoU thresholds (RetinaNet) or ATSS
+ASSIGNERS = ("iou", "atss")
 _MAX_LOG_SCALE = math.log(1000.0 / 16.0)
 
 #: Class target values besides the class ids 0..C-1 (see LabelEncoder): a negative anchor's and
@@ -77,10 +84,16 @@ class LabelEncoder:
         anchor_generator: the :class:`AnchorGenerator` shared with the model.
         image_size: ``(H, W)`` of the training images.
         positive_iou, negative_iou, match_best: see :func:`refs.detection.matching.match_anchors`.
+        assigner: ``"iou"`` (:func:`~refs.detection.matching.match_anchors`) or ``"atss"``
+            (:func:`~refs.detection.matching.match_anchors_atss`, which ignores the thresholds).
     """
 
     def __init__(self, anchor_generator: AnchorGenerator, image_size=(128, 128),
-                 positive_iou=0.5, negative_iou=0.4, match_best=True, variances=VARIANCES):
+                 positive_iou=0.5, negative_iou=0.4, match_best=True, variances=VARIANCES,
+                 assigner: str = "iou"):
+        if assigner not in ASSIGNERS:
+            raise ValueError(f"assigner must be one of {ASSIGNERS}, got {assigner!r}")
+        self.assigner = assigner
         self.anchor_generator = anchor_generator
         self.image_size = tuple(int(s) for s in image_size)
         self.anchors = anchor_generator(*self.image_size)
@@ -92,8 +105,13 @@ class LabelEncoder:
     def encode(self, boxes, labels):
         anchors = ops.convert_to_tensor(self.anchors)
         labels = ops.cast(ops.convert_to_tensor(labels), "int32")
-        matched, state = match_anchors(anchors, boxes, labels, self.positive_iou,
-                                       self.negative_iou, self.match_best)
+        if self.assigner == "atss":
+            counts = [h * w * self.anchor_generator.anchors_per_location
+                      for h, w in self.anchor_generator.shapes(*self.image_size)]
+            matched, state = match_anchors_atss(anchors, counts, boxes, labels)
+        else:
+            matched, state = match_anchors(anchors, boxes, labels, self.positive_iou,
+                                           self.negative_iou, self.match_best)
         boxes = ops.convert_to_tensor(boxes, "float32")
         # the matched object of each anchor, gathered as a one-hot product (works batched)
         pick = ops.one_hot(matched, ops.shape(labels)[-1], dtype="float32")  # (..., A, M)

@@ -33,7 +33,7 @@ from refs.detection.encoding import CLASS_BACKGROUND, CLASS_IGNORED, VARIANCES, 
 from refs.losses import validation
 from refs.losses.boxes import giou_loss
 
-CLS_LOSSES = ("focal", "bce")
+CLS_LOSSES = ("focal", "bce", "quality")
 BOX_LOSSES = ("huber", "giou")
 
 __all__ = ["BOX_LOSSES", "CLS_LOSSES", "DetectionLoss", "giou_loss"]
@@ -44,7 +44,12 @@ class DetectionLoss:
 
     Args:
         num_classes: C.
-        cls_loss: ``"focal"`` (sigmoid focal loss) or ``"bce"`` (plain sigmoid cross-entropy).
+        cls_loss: ``"focal"`` (sigmoid focal loss), ``"bce"`` (plain sigmoid cross-entropy) or
+            ``"quality"``: the quality focal loss of Li et al. 2020 (Generalized Focal Loss),
+            IoU-aware classification: a positive anchor's target for its class is the IoU ``q``
+            of its predicted box with its object (not 1), and every term is
+            ``-|q - p|^gamma [q log p + (1 - q) log(1 - p)]`` (``alpha`` unused), so scores
+            rank detections by how well they are placed. Needs ``anchors``.
         alpha: focal weight of positives in [0, 1] (tfa convention: ``alpha=0`` switches the
             weighting off). gamma: focusing parameter >= 0.
         box_loss: ``"huber"`` (smooth L1 on encoded offsets, ``delta``) or ``"giou"``.
@@ -70,8 +75,9 @@ class DetectionLoss:
         if np.shape(variances) not in ((), (4,)):
             raise ValueError(f"variances must be one value or 4 (one per box offset), got "
                              f"{variances!r}")
-        if box_loss == "giou" and anchors is None:
-            raise ValueError("box_loss='giou' needs the anchors to decode boxes")
+        if (box_loss == "giou" or cls_loss == "quality") and anchors is None:
+            raise ValueError(f"box_loss={box_loss!r} / cls_loss={cls_loss!r} needs the anchors "
+                             "to decode boxes")
         if anchors is not None:
             anchors = validation.convert_input("DetectionLoss", "anchors", anchors)
             shape = validation.static_shape(anchors)
@@ -91,6 +97,22 @@ class DetectionLoss:
         # Keras BCE averages over the last axis; times C gives the sum, like the focal loss.
         bce = losses.binary_crossentropy(one_hot[..., None], logits[..., None], from_logits=True)
         return ops.sum(bce, axis=-1)
+
+    def quality(self, soft, logits):
+        """Per-anchor quality focal loss ``(B, N)`` for soft targets ``soft (B, N, C)``."""
+        p = ops.sigmoid(logits)
+        # binary cross-entropy with soft targets, stable for any logit
+        bce = ops.maximum(logits, 0.0) - logits * soft + ops.log1p(ops.exp(-ops.abs(logits)))
+        return ops.sum(ops.power(ops.abs(soft - p), self.gamma) * bce, axis=-1)
+
+    def box_quality(self, box_targets, box_preds):
+        """IoU ``(B, N)`` of each anchor's predicted box with its target box (no gradient)."""
+        from refs.losses.boxes import intersection_union
+
+        true = decode_boxes(box_targets, self.anchors[None], self.variances)
+        pred = decode_boxes(ops.stop_gradient(box_preds), self.anchors[None], self.variances)
+        inter, union = intersection_union(true, pred)
+        return ops.stop_gradient(inter / ops.maximum(union, 1e-6))
 
     def regression(self, box_targets, box_preds):
         """Per-anchor box loss ``(B, N)``."""
@@ -142,7 +164,12 @@ class DetectionLoss:
         num_pos = ops.sum(positive)
         normaliser = ops.maximum(num_pos, 1.0)
         one_hot = ops.one_hot(ops.maximum(cls_target, 0), self.num_classes) * positive[..., None]
-        cls = ops.sum(self.classification(one_hot, y_pred[..., 4:]) * valid) / normaliser
+        if self.cls_loss == "quality":
+            soft = one_hot * self.box_quality(y_true[..., :4], y_pred[..., :4])[..., None]
+            per_anchor = self.quality(soft, y_pred[..., 4:])
+        else:
+            per_anchor = self.classification(one_hot, y_pred[..., 4:])
+        cls = ops.sum(per_anchor * valid) / normaliser
         box = ops.sum(self.regression(y_true[..., :4], y_pred[..., :4]) * positive) / normaliser
         return {"loss": cls + self.box_weight * box, "cls_loss": cls, "box_loss": box,
                 "num_positives": num_pos}

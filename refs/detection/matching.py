@@ -92,3 +92,50 @@ def match_anchors(anchors, boxes, labels, positive_iou=0.5, negative_iou=0.4, ma
         matched = ops.where(forced & (state != MATCH_POSITIVE), forced_obj, matched)
         state = ops.where(forced, MATCH_POSITIVE, state)
     return matched, state
+
+
+def match_anchors_atss(anchors, level_counts, boxes, labels, top_k=9):
+    """Adaptive training sample selection (ATSS, Zhang et al. 2020) of ``anchors (A, 4)``, laid
+    out level by level with ``level_counts`` anchors per level, to the objects ``boxes (..., M,
+    4)``, ``labels (..., M)`` (< 0: padding).
+
+    For each object: on every level, the ``top_k`` anchors whose centres are nearest to the
+    object's centre are candidates; the object's IoU threshold is the mean plus the standard
+    deviation of its candidates' IoUs; candidates at or above it whose centre lies inside the
+    object are positive for it. An anchor positive for several objects takes the one it overlaps
+    most. Each object also claims its best-overlapping anchor (so a tiny digit between anchor
+    centres is never left without one). Every other anchor is negative: ATSS has no ignored zone.
+
+    Returns ``(matched (..., A) int32, state (..., A) int32)`` like :func:`match_anchors`.
+    """
+    labels = ops.convert_to_tensor(labels, "int32")
+    anchors = ops.convert_to_tensor(anchors, "float32")
+    boxes = ops.convert_to_tensor(boxes, "float32")
+    valid = labels >= 0  # (..., M)
+    iou = ops.where(valid[..., None, :], pairwise_iou(anchors, boxes), -1.0)  # (..., A, M)
+    a_centre = (anchors[:, :2] + anchors[:, 2:]) / 2  # (A, 2)
+    b_centre = (boxes[..., :2] + boxes[..., 2:]) / 2  # (..., M, 2)
+    dist = ops.sqrt(ops.sum(ops.square(a_centre[:, None, :] - b_centre[..., None, :, :]), -1))
+    dist_t = ops.swapaxes(dist, -1, -2)  # (..., M, A)
+    iou_t = ops.swapaxes(iou, -1, -2)
+    candidates, cand_iou, start = [], [], 0
+    for count in (int(c) for c in level_counts):
+        k = min(int(top_k), count)
+        _, idx = ops.top_k(-dist_t[..., start:start + count], k)  # (..., M, k)
+        mask = ops.sum(ops.one_hot(idx, count, dtype="float32"), axis=-2) > 0  # (..., M, count)
+        candidates.append(mask)
+        cand_iou.append(ops.take_along_axis(iou_t[..., start:start + count], idx, axis=-1))
+        start += count
+    is_candidate = ops.concatenate(candidates, axis=-1)  # (..., M, A)
+    cand_iou = ops.concatenate(cand_iou, axis=-1)  # (..., M, L*k)
+    threshold = ops.mean(cand_iou, axis=-1) + ops.std(cand_iou, axis=-1)  # (..., M)
+    inside = ((a_centre[:, 0] > boxes[..., :, 0:1]) & (a_centre[:, 0] < boxes[..., :, 2:3])
+              & (a_centre[:, 1] > boxes[..., :, 1:2]) & (a_centre[:, 1] < boxes[..., :, 3:4]))
+    positive = is_candidate & (iou_t >= threshold[..., None]) & inside & valid[..., None]
+    # each object's best anchor, always
+    best = ops.max(iou_t, axis=-1, keepdims=True)
+    positive = positive | ((iou_t >= best - 1e-6) & (iou_t > 0.0) & valid[..., None])
+    scored = ops.where(positive, iou_t, -2.0)  # (..., M, A)
+    matched = ops.cast(ops.argmax(scored, axis=-2), "int32")  # (..., A)
+    state = ops.where(ops.any(positive, axis=-2), MATCH_POSITIVE, MATCH_NEGATIVE)
+    return matched, ops.cast(state, "int32")

@@ -36,6 +36,7 @@ from keras import ops
 
 from refs.detection.anchors import DIGIT_ASPECT_RATIOS, AnchorGenerator
 from refs.detection.encoding import (
+    ASSIGNERS,
     VARIANCES,
     LabelEncoder,
     centers_to_corners,
@@ -85,6 +86,8 @@ class RetinaNet(keras.Model):
             (:func:`~refs.detection.model.build_retinanet`); ``prior=None`` starts the class
             bias at 0 instead of ``logit(0.01)``.
         positive_iou, negative_iou: IoU matching thresholds of the training targets.
+        assigner: ``"iou"`` (those thresholds, RetinaNet) or ``"atss"`` (adaptive training
+            sample selection, :func:`~refs.detection.matching.match_anchors_atss`).
         bounding_box_format: ``"xyxy"``, ``"xywh"`` or ``"center_xywh"`` (pixels), for the
             boxes ``fit`` takes and ``predict`` returns.
         score_threshold, iou_threshold, max_detections: decoding (score cut, per-class NMS IoU,
@@ -96,7 +99,8 @@ class RetinaNet(keras.Model):
                  scales=(1.0, 2 ** (1 / 3), 2 ** (2 / 3)), aspect_ratios=DIGIT_ASPECT_RATIOS,
                  widths=(16, 32, 48, 64, 96), fpn_channels: int = 64, head_depth: int = 2,
                  prior: float | None = 0.01, positive_iou: float = 0.5,
-                 negative_iou: float = 0.4, bounding_box_format: str = "xyxy",
+                 negative_iou: float = 0.4, assigner: str = "iou",
+                 bounding_box_format: str = "xyxy",
                  score_threshold: float = 0.05, iou_threshold: float = 0.5,
                  max_detections: int = 100, **kwargs):
         from refs.detection.model import build_retinanet
@@ -118,6 +122,8 @@ class RetinaNet(keras.Model):
         self.widths, self.fpn_channels = tuple(int(w) for w in widths), int(fpn_channels)
         self.head_depth, self.prior = int(head_depth), prior
         self.positive_iou, self.negative_iou = float(positive_iou), float(negative_iou)
+        validation.check_choice("assigner", assigner, ASSIGNERS)
+        self.assigner = assigner
         self.bounding_box_format = bounding_box_format
         self.score_threshold, self.iou_threshold = float(score_threshold), float(iou_threshold)
         self.max_detections = validation.check_int("max_detections", max_detections, minimum=1)
@@ -150,7 +156,7 @@ class RetinaNet(keras.Model):
         key = (int(height), int(width))
         if key not in self._encoders:
             self._encoders[key] = LabelEncoder(self.anchor_generator, key, self.positive_iou,
-                                               self.negative_iou)
+                                               self.negative_iou, assigner=self.assigner)
         return self._encoders[key]
 
     def detection_loss(self, height: int, width: int) -> DetectionLoss:
@@ -166,7 +172,8 @@ class RetinaNet(keras.Model):
                 gamma: float = 2.0, box_loss: str = "huber", delta: float = 1.0,
                 box_weight: float = 1.0, **kwargs):
         """Compile with the detection loss: ``classification_loss`` ``"focal"`` (``alpha``,
-        ``gamma``) or ``"bce"``, ``box_loss`` ``"huber"`` (``delta``) or ``"giou"``; the total is
+        ``gamma``), ``"bce"`` or ``"quality"`` (IoU-aware quality focal loss, ``gamma``);
+        ``box_loss`` ``"huber"`` (``delta``) or ``"giou"``; the total is
         ``L_cls + box_weight * L_box`` (see :class:`~refs.detection.loss.DetectionLoss`). Other
         keyword arguments go to ``keras.Model.compile`` (``loss`` is not accepted)."""
         if "loss" in kwargs:
@@ -272,7 +279,7 @@ class RetinaNet(keras.Model):
                 "aspect_ratios": list(gen.aspect_ratios), "widths": list(self.widths),
                 "fpn_channels": self.fpn_channels, "head_depth": self.head_depth,
                 "prior": self.prior, "positive_iou": self.positive_iou,
-                "negative_iou": self.negative_iou,
+                "negative_iou": self.negative_iou, "assigner": self.assigner,
                 "bounding_box_format": self.bounding_box_format,
                 "score_threshold": self.score_threshold, "iou_threshold": self.iou_threshold,
                 "max_detections": self.max_detections}
@@ -332,4 +339,5 @@ def retinanet_from(hparams: dict) -> RetinaNet:
         fpn_channels=hparams["fpn_channels"], head_depth=hparams["head_depth"],
         prior=hparams.get("prior"), positive_iou=hparams.get("positive_iou", 0.5),
         negative_iou=hparams.get("negative_iou", 0.4),
+        assigner=hparams.get("assigner", "iou"),
         score_threshold=hparams.get("score_threshold", 0.05))

@@ -25,7 +25,14 @@ from refs.cli import (
     positive_int,
     run_cli,
 )
-from refs.detection.config import BOX_LOSSES, CLS_LOSSES, RESUME_KEYS, TrainConfig
+from refs.detection.config import (
+    ASSIGNERS,
+    BOX_LOSSES,
+    CLS_LOSSES,
+    DISTRIBUTIONS,
+    RESUME_KEYS,
+    TrainConfig,
+)
 from refs.utils.distribute import STRATEGIES
 
 __all__ = ["TrainConfig", "build_parser", "main", "train"]
@@ -72,6 +79,17 @@ def build_parser():
                    help="synthetic validation canvases (mAP each epoch)")
     g.add_argument("--test-images", type=positive_int, default=d.test_images,
                    help="synthetic test canvases (final COCO mAP)")
+    g.add_argument("--distribution", choices=DISTRIBUTIONS, default=d.distribution,
+                   help="training canvases: 'wide' (sizes, clutter, noise and backgrounds drawn "
+                        "per canvas) or 'canonical' (the test canvases' settings)")
+    g.add_argument("--min-scale", type=positive_float, default=d.min_scale,
+                   help="smallest digit (longer ink side, pixels) on training canvases")
+    g.add_argument("--max-scale", type=positive_float, default=d.max_scale,
+                   help="largest digit (longer ink side, pixels) on training canvases")
+    g.add_argument("--max-digits", type=positive_int, default=d.max_digits,
+                   help="most digits on one training canvas")
+    g.add_argument("--assigner", choices=ASSIGNERS, default=d.assigner,
+                   help="anchor matching: IoU thresholds (0.5 / 0.4) or ATSS")
     g.add_argument("--steps-per-epoch", type=positive_int, default=None,
                    help="cap the optimizer steps per epoch")
     g.add_argument("--max-minutes", type=positive_float, default=None,
