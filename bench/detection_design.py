@@ -43,6 +43,12 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "wide, with ATSS matching (top-9 nearest anchors per level, IoU above mean + std, "
         "centre inside) instead of IoU 0.5 / 0.4",
         {"assigner": "atss"}),
+    "wide-atss-mix": (
+        "wide-atss, half of the training canvases drawn with the canonical settings",
+        {"assigner": "atss", "canonical_fraction": 0.5}),
+    "wide-atss-qfl": (
+        "wide-atss with the quality focal loss (IoU-aware classification) instead of focal",
+        {"assigner": "atss", "cls_loss": "quality"}),
 }
 
 

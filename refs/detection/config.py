@@ -39,6 +39,7 @@ class TrainConfig:
     test_images: int = 1000
     image_size: int = 128
     distribution: str = "wide"
+    canonical_fraction: float = 0.0
     min_scale: float = 8.0
     max_scale: float = 96.0
     max_digits: int = 12
@@ -99,6 +100,7 @@ class TrainConfig:
             checks.positive_int(name, getattr(self, name))
         checks.one_of("channels", self.channels, (1, 3))
         checks.one_of("distribution", self.distribution, DISTRIBUTIONS)
+        checks.in_range("canonical_fraction", self.canonical_fraction, 0.0, 1.0)
         checks.positive("min_scale", self.min_scale)
         checks.positive("max_scale", self.max_scale)
         if not self.min_scale <= self.max_scale <= self.image_size:

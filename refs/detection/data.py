@@ -279,6 +279,7 @@ def make_canvases(
     ink_threshold: int = INK_THRESHOLD,
     stream: int = 0,
     distribution: str = "canonical",
+    canonical_fraction: float = 0.0,
 ) -> Canvases:
     """Canvases ``start .. start+num-1`` of ``split``; canvas ``i`` is a function of
     ``(seed, split, i)`` only (and of ``stream``, which gives independent sets of one split).
@@ -307,6 +308,9 @@ def make_canvases(
             random (:func:`wide_settings`), digit sizes log-uniform in ``[min_scale,
             max_scale]``; ``size``, ``min_digits``/``max_digits``, ``empty_fraction`` and
             ``ink_threshold`` still apply.
+        canonical_fraction: in the ``"wide"`` distribution, the probability that a canvas is
+            drawn with the canonical test settings instead (1-6 digits of 12-64 px, at most 15 %
+            overlap, noise sigma 8, black background).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
@@ -321,7 +325,7 @@ def make_canvases(
     if not 0.0 <= empty_fraction <= 1.0:
         raise ValueError(f"empty_fraction must be in [0, 1], got {empty_fraction}")
     for name, value in (("max_overlap", max_overlap), ("nest_fraction", nest_fraction),
-                        ("min_visible", min_visible)):
+                        ("min_visible", min_visible), ("canonical_fraction", canonical_fraction)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value}")
     if background not in BACKGROUNDS:
@@ -337,13 +341,16 @@ def make_canvases(
     for n in range(num):
         key = [seed, SPLITS[split], start + n] + ([stream] if stream else [])
         rng = np.random.default_rng(key)
-        count = (0 if rng.random() < empty_fraction
-                 else int(rng.integers(min_digits, max_digits + 1)))
+        plain = (distribution == "wide" and canonical_fraction > 0
+                 and bool(rng.random() < canonical_fraction))
+        low, high = (1, min(6, max_digits)) if plain else (min_digits, max_digits)
+        count = 0 if rng.random() < empty_fraction else int(rng.integers(low, high + 1))
+        scales = (12, min(64, h, w)) if plain else (min_scale, max_scale)
         if distribution == "wide":
-            settings = wide_settings(rng)
+            settings = {"max_overlap": 0.15, "noise_std": 8.0} if plain else wide_settings(rng)
         img, b, lab = render_canvas(
-            rng, digits, digit_labels, count, (h, w), min_scale, max_scale,
-            ink_threshold=ink_threshold, log_scale=distribution == "wide", **settings,
+            rng, digits, digit_labels, count, (h, w), *scales, ink_threshold=ink_threshold,
+            log_scale=distribution == "wide" and not plain, **settings,
         )
         images[n] = img
         boxes[n, : len(b)] = b

@@ -24,6 +24,7 @@ from refs.cli import (
     positive_float,
     positive_int,
     run_cli,
+    unit_float,
 )
 from refs.detection.config import (
     ASSIGNERS,
@@ -82,6 +83,8 @@ def build_parser():
     g.add_argument("--distribution", choices=DISTRIBUTIONS, default=d.distribution,
                    help="training canvases: 'wide' (sizes, clutter, noise and backgrounds drawn "
                         "per canvas) or 'canonical' (the test canvases' settings)")
+    g.add_argument("--canonical-fraction", type=unit_float, default=d.canonical_fraction,
+                   help="share of 'wide' training canvases drawn with the canonical settings")
     g.add_argument("--min-scale", type=positive_float, default=d.min_scale,
                    help="smallest digit (longer ink side, pixels) on training canvases")
     g.add_argument("--max-scale", type=positive_float, default=d.max_scale,
