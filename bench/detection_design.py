@@ -49,6 +49,12 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "wide-atss-qfl": (
         "wide-atss with the quality focal loss (IoU-aware classification) instead of focal",
         {"assigner": "atss", "cls_loss": "quality"}),
+    "wide-atss-qfl-mix": (
+        "wide-atss-qfl with half of the training canvases drawn with the canonical settings",
+        {"assigner": "atss", "cls_loss": "quality", "canonical_fraction": 0.5}),
+    "wide-atss-qfl-b16": (
+        "wide-atss-qfl with batch 16 (twice the steps, each about half the work)",
+        {"assigner": "atss", "cls_loss": "quality", "batch_size": 16}),
 }
 
 
@@ -75,9 +81,16 @@ def main() -> None:
     parser.add_argument("--from-run", default=None,
                         help="record this finished run (trained with the variant's settings) "
                              "for the one variant of --only instead of training")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow intra-op threads (two variants side by side: 1 each)")
     args = parser.parse_args()
 
     import keras
+    import tensorflow as tf
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
     from refs.data import load_mnist
     from refs.detection.config import TrainConfig
@@ -105,12 +118,15 @@ def main() -> None:
                 results = train(TrainConfig(**fields, seed=seed, run_dir=str(run_dir),
                                             resume=resume, verbose=2, draw_images=4))
             table = evaluate_conditions(load_trained(run_dir), args.images, mnist=mnist)
-            doc["results"][key] = {
+            record = {
                 "variant": vid, "what": what, "fields": {k: list(v) if isinstance(v, tuple)
                                                          else v for k, v in fields.items()},
                 "seed": seed, "train_time_s": results["train_time_s"],
                 "steps": results["steps"], "test": results.get("test"), "conditions": table,
                 "seconds": round(time.perf_counter() - start, 1)}
+            # re-read first: another variant may be training side by side into the same file
+            doc = read_json(args.out) or doc
+            doc["results"][key] = record
             doc["machine"] = machine()
             write_json(args.out, doc)
             print(f"{key}: " + "  ".join(f"{c} {r['mAP']:.3f}" for c, r in table.items()),

@@ -144,7 +144,9 @@ def cases(f: dict) -> list[tuple[str, list[str], int]]:
         ["--train-images", "0"], ["--val-images", "-2"], ["--test-images", "x"],
         ["--epochs", "0"], ["--max-minutes", "-1"], ["--strategy", "x"], ["--batch-size", "0"],
         ["--steps-per-epoch", "0"], ["--log-every", "-5"], ["--coco", str(t / "c.json")],
-        ["--gamma", "inf"], ["--bogus"],
+        ["--gamma", "inf"], ["--bogus"], ["--distribution", "x"], ["--assigner", "x"],
+        ["--min-scale", "0"], ["--min-scale", "90", "--max-scale", "20"],
+        ["--max-scale", "500"], ["--max-digits", "0"], ["--canonical-fraction", "1.5"],
     ]
     out += [(f"detection.train {' '.join(a)}", [*dt, *a], 2) for a in parse_det]
     out += [
@@ -189,6 +191,24 @@ def cases(f: dict) -> list[tuple[str, list[str], int]]:
         ("detection.predict run dir missing", [*dp, str(t / "nope"), "--images", pngs,
                                                "--out", o], 1),
         ("detection.predict a GAN run", [*dp, gan, "--images", pngs, "--out", o], 1),
+    ]
+    dx = ["refs.detection.export"]
+    out += [
+        ("detection.export no args", dx, 2),
+        ("detection.export no --format", [*dx, det, "--out", str(t / "x.onnx")], 2),
+        ("detection.export --format x", [*dx, det, "--format", "x", "--out", o], 2),
+        ("detection.export missing dir", [*dx, str(t / "nope"), "--format", "onnx", "--out",
+                                          str(t / "x.onnx")], 1),
+        ("detection.export a GAN run", [*dx, gan, "--format", "onnx", "--out",
+                                        str(t / "x.onnx")], 1),
+        ("detection.export --image-size 100", [*dx, det, "--format", "saved_model", "--out",
+                                               str(t / "sm"), "--image-size", "100"], 2),
+        ("detection.export --image-size x", [*dx, det, "--format", "onnx", "--out",
+                                             str(t / "x.onnx"), "--image-size", "x,y"], 2),
+        ("detection.export saved_model onto a file", [*dx, det, "--format", "saved_model",
+                                                      "--out", str(t / "a_file")], 2),
+        ("detection.export onnx onto a folder", [*dx, det, "--format", "onnx", "--out",
+                                                 str(t / "a_dir")], 1),
     ]
     ct = ["refs.classic.train"]
     out += [
