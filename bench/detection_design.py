@@ -55,6 +55,19 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "wide-atss-qfl-b16": (
         "wide-atss-qfl with batch 16 (twice the steps, each about half the work)",
         {"assigner": "atss", "cls_loss": "quality", "batch_size": 16}),
+    "photometric-atss-qfl": (
+        "the canonical geometry (12-64 px, <= 6 digits, <= 15 % overlap, anchors 16-102 px on "
+        "strides 8-32) with the wide noise and background models, ATSS and the quality focal "
+        "loss; 2000 steps",
+        {"min_scale": 12.0, "max_scale": 64.0, "max_digits": 6, "clutter_fraction": 0.0,
+         "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "assigner": "atss",
+         "cls_loss": "quality", "epochs": 8}),
+    "moderate-atss-qfl": (
+        "a moderate widening: 10-80 px, <= 8 digits, 20 % cluttered canvases, the wide noise "
+        "and backgrounds, a quarter canonical canvases, anchors 8-102 px on strides 8-64, ATSS "
+        "and the quality focal loss; 2000 steps",
+        {"min_scale": 10.0, "max_scale": 80.0, "max_digits": 8, "clutter_fraction": 0.2,
+         "canonical_fraction": 0.25, "assigner": "atss", "cls_loss": "quality", "epochs": 8}),
 }
 
 

@@ -40,6 +40,7 @@ class TrainConfig:
     image_size: int = 128
     distribution: str = "wide"
     canonical_fraction: float = 0.0
+    clutter_fraction: float = 0.35
     min_scale: float = 8.0
     max_scale: float = 96.0
     max_digits: int = 12
@@ -101,6 +102,7 @@ class TrainConfig:
         checks.one_of("channels", self.channels, (1, 3))
         checks.one_of("distribution", self.distribution, DISTRIBUTIONS)
         checks.in_range("canonical_fraction", self.canonical_fraction, 0.0, 1.0)
+        checks.in_range("clutter_fraction", self.clutter_fraction, 0.0, 1.0)
         checks.positive("min_scale", self.min_scale)
         checks.positive("max_scale", self.max_scale)
         if not self.min_scale <= self.max_scale <= self.image_size:

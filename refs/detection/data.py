@@ -242,15 +242,16 @@ def render_canvas(
     )
 
 
-def wide_settings(rng: np.random.Generator) -> dict:
+def wide_settings(rng: np.random.Generator, clutter_fraction: float = 0.35) -> dict:
     """One canvas's clutter, noise and background in the ``"wide"`` distribution:
 
-    - clutter with probability 0.35: any overlap, half of the digits centred inside an earlier
-      digit's box, at least half of each digit's ink visible; otherwise at most 15 % overlap;
+    - clutter with probability ``clutter_fraction``: any overlap, half of the digits centred
+      inside an earlier digit's box, at least half of each digit's ink visible; otherwise at most
+      15 % overlap;
     - Gaussian noise with ``sigma = 48 u^2``, ``u ~ U[0, 1]`` (median 12, 10 % above 40);
     - the ``"mixed"`` background (black, flat, bright, gradient or texture).
     """
-    cluttered = bool(rng.random() < 0.35)
+    cluttered = bool(rng.random() < clutter_fraction) if clutter_fraction > 0 else False
     return {"max_overlap": 1.0 if cluttered else 0.15,
             "nest_fraction": 0.5 if cluttered else 0.0,
             "min_visible": 0.5 if cluttered else 0.0,
@@ -280,6 +281,7 @@ def make_canvases(
     stream: int = 0,
     distribution: str = "canonical",
     canonical_fraction: float = 0.0,
+    clutter_fraction: float = 0.35,
 ) -> Canvases:
     """Canvases ``start .. start+num-1`` of ``split``; canvas ``i`` is a function of
     ``(seed, split, i)`` only (and of ``stream``, which gives independent sets of one split).
@@ -311,6 +313,8 @@ def make_canvases(
         canonical_fraction: in the ``"wide"`` distribution, the probability that a canvas is
             drawn with the canonical test settings instead (1-6 digits of 12-64 px, at most 15 %
             overlap, noise sigma 8, black background).
+        clutter_fraction: in the ``"wide"`` distribution, the probability that a canvas is
+            cluttered (any overlap, nesting; see :func:`wide_settings`).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
@@ -325,7 +329,8 @@ def make_canvases(
     if not 0.0 <= empty_fraction <= 1.0:
         raise ValueError(f"empty_fraction must be in [0, 1], got {empty_fraction}")
     for name, value in (("max_overlap", max_overlap), ("nest_fraction", nest_fraction),
-                        ("min_visible", min_visible), ("canonical_fraction", canonical_fraction)):
+                        ("min_visible", min_visible), ("canonical_fraction", canonical_fraction),
+                        ("clutter_fraction", clutter_fraction)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value}")
     if background not in BACKGROUNDS:
@@ -347,7 +352,8 @@ def make_canvases(
         count = 0 if rng.random() < empty_fraction else int(rng.integers(low, high + 1))
         scales = (12, min(64, h, w)) if plain else (min_scale, max_scale)
         if distribution == "wide":
-            settings = {"max_overlap": 0.15, "noise_std": 8.0} if plain else wide_settings(rng)
+            settings = ({"max_overlap": 0.15, "noise_std": 8.0} if plain
+                        else wide_settings(rng, clutter_fraction))
         img, b, lab = render_canvas(
             rng, digits, digit_labels, count, (h, w), *scales, ink_threshold=ink_threshold,
             log_scale=distribution == "wide" and not plain, **settings,

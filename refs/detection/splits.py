@@ -44,7 +44,8 @@ def load_split(config: TrainConfig, split: str, num: int | None = None):
                     "min_scale": config.min_scale, "max_scale": config.max_scale,
                     "empty_fraction": config.empty_fraction,
                     "distribution": config.distribution,
-                    "canonical_fraction": config.canonical_fraction}
+                    "canonical_fraction": config.canonical_fraction,
+                    "clutter_fraction": config.clutter_fraction}
     canvases = synthetic_canvases(sizes[split] if num is None else num, split, seed=config.seed,
                                   mnist_path=config.data, **settings)
     return canvases, list(DIGIT_NAMES), None
