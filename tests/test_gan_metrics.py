@@ -173,3 +173,43 @@ def test_classifier_training_is_deterministic_across_processes(tiny_mnist, tmp_p
     seed_everything(1234)
     fresh = np.abs(build_classifier().get_weights()[0]).sum()
     assert trained != fresh
+
+
+def test_precision_and_recall_of_a_set_against_itself_are_one():
+    from refs.gan.metrics import precision_recall
+
+    f = RNG.normal(size=(400, 8))
+    assert precision_recall(f, f) == {"precision": 1.0, "recall": 1.0}
+
+
+def test_precision_and_recall_of_disjoint_clusters_are_zero():
+    from refs.gan.metrics import precision_recall
+
+    real = RNG.normal(size=(300, 8))
+    fake = RNG.normal(size=(200, 8)) + 100.0
+    assert precision_recall(real, fake) == {"precision": 0.0, "recall": 0.0}
+
+
+def test_mode_dropping_lowers_recall_and_keeps_precision():
+    """Fakes from one of two real clusters: all realistic (precision ~1), half of the real
+    data uncovered (recall ~0.5)."""
+    from refs.gan.metrics import precision_recall
+
+    real = np.concatenate([RNG.normal(size=(500, 4)), RNG.normal(size=(500, 4)) + 50.0])
+    fake = RNG.normal(size=(500, 4))
+    pr = precision_recall(real, fake)
+    assert pr["precision"] > 0.95
+    assert 0.45 < pr["recall"] < 0.55
+
+
+def test_knn_radii_are_the_kth_neighbour_distances():
+    from refs.gan.metrics import knn_radii, manifold_coverage
+
+    points = np.array([[0.0], [1.0], [3.0], [7.0]])
+    # neighbours of 0: 1, 3, 7 -> k=1: 1, k=2: 3; of 7: 3 -> 4, 1 -> 6
+    np.testing.assert_allclose(knn_radii(points, k=1), [1.0, 1.0, 2.0, 4.0])
+    np.testing.assert_allclose(knn_radii(points, k=2, chunk=3), [3.0, 2.0, 3.0, 6.0])
+    # a point at 5 lies in the k=1 ball of 7 (radius 4) only; one at 12 in none
+    assert manifold_coverage(np.array([[5.0], [12.0]]), points, knn_radii(points, 1)) == 0.5
+    with pytest.raises(ValueError, match="k must be"):
+        knn_radii(points, k=4)

@@ -40,6 +40,11 @@ def test_real_data_floor_is_far_below_noise_and_blanks(mnist_path, evaluator):
         assert scores["fid"] > 50 * floor["fid"]
         assert scores["kid"] > 50 * abs(floor["kid"])
     assert floor["classifier_score"] > 9.0
+    # real digits lie on the real manifold and cover it; noise and blanks do neither
+    assert floor["precision"] > 0.6 and floor["recall"] > 0.6
+    for bad in (noise, blank):
+        scores = evaluator.evaluate(bad)
+        assert scores["precision"] < 0.05
     assert evaluator.evaluate(blank)["classifier_score"] < 1.5
     # One digit class only: a low classifier score even though every image is real.
     ones = x_train[load_mnist(mnist_path)[0][1] == 1][:2000]
@@ -56,4 +61,5 @@ def test_trainer_logs_fid_each_epoch(tmp_path, mnist_path):
     evals = read_metrics(run_dir, kind="eval")
     assert [e["epoch"] for e in evals] == [1, 2]
     assert all(e["fid"] > 0 and 1.0 <= e["classifier_score"] <= 10.0 and "kid" in e
+               and 0.0 <= e["precision"] <= 1.0 and 0.0 <= e["recall"] <= 1.0
                and e["train_time_s"] > 0 for e in evals)

@@ -8,6 +8,12 @@
   only at the same N.
 - Classifier score (the Inception-score analogue): ``exp(E_x KL(p(y|x) || p(y)))``, between 1
   (one class, or uniform predictions) and 10 (confident and balanced over the ten digits).
+- Improved precision and recall (Kynkäänniemi et al. 2019): each set's manifold is the union of
+  balls around its points, of radius the distance to the point's k-th nearest neighbour in the
+  same set; precision is the share of generated samples inside the real manifold (are they
+  realistic?), recall the share of real samples inside the generated one (is all of MNIST
+  covered?). Both in [0, 1]; identical sets give 1 and 1. FID can fall while recall falls (fewer,
+  better digits): report them beside it.
 - KID: the unbiased MMD^2 with the cubic polynomial kernel ``k(a, b) = (a.b / d + 1)^3``,
   averaged over random subsets, on features *standardised* with the reference set's mean and
   standard deviation (on raw ReLU features the kernel is dominated by a few large units and can
@@ -16,7 +22,7 @@
 Example:
     >>> evaluator = QualityEvaluator.for_mnist()          # reference: the MNIST test set
     >>> evaluator.evaluate(generated_images)              # uint8 or [-1, 1] floats
-    {'fid': 1.9, 'classifier_score': 9.1, 'kid': 0.004}
+    {'fid': 1.9, 'classifier_score': 9.1, 'kid': 0.004, 'precision': 0.8, 'recall': 0.7}
 """
 
 from __future__ import annotations
@@ -125,15 +131,72 @@ def kernel_inception_distance(features_a, features_b, subsets: int = 10,
     return float(np.mean(values)), float(np.std(values))
 
 
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``||a_i - b_j||^2`` (m, n), clamped at 0 (the expanded form can round below 0)."""
+    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+    return np.maximum(d2, 0.0)
+
+
+def knn_radii(features, k: int = 3, chunk: int = 2048) -> np.ndarray:
+    """The distance of each point of ``features`` (N, d) to its ``k``-th nearest neighbour in
+    the same set (the point itself not counted); computed in row chunks (memory ``chunk * N``)."""
+    f = _check_features("features", features)
+    if not isinstance(k, (int, np.integer)) or not 1 <= k < len(f):
+        raise ValueError(f"k must be an integer in [1, N - 1] = [1, {len(f) - 1}], got {k!r}")
+    radii = np.empty(len(f))
+    for start in range(0, len(f), chunk):
+        d2 = _squared_distances(f[start:start + chunk], f)
+        # the point itself is the 0-th neighbour (distance 0); the k-th is at index k
+        radii[start:start + chunk] = np.sqrt(np.partition(d2, k, axis=1)[:, k])
+    return radii
+
+
+def manifold_coverage(points, manifold, radii, chunk: int = 2048) -> float:
+    """The share of ``points`` (M, d) inside the union of balls ``||x - m_j|| <= radii_j``
+    around the ``manifold`` points (N, d)."""
+    p, m = _check_features("points", points), _check_features("manifold", manifold)
+    radii = np.asarray(radii, np.float64)
+    if radii.shape != (len(m),):
+        raise ValueError(f"radii must have shape ({len(m)},), got {radii.shape}")
+    inside = 0
+    for start in range(0, len(p), chunk):
+        d2 = _squared_distances(p[start:start + chunk], m)
+        inside += int(np.any(d2 <= radii[None, :] ** 2, axis=1).sum())
+    return inside / len(p)
+
+
+def precision_recall(real_features, fake_features, k: int = 3,
+                     real_radii=None) -> dict[str, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) of ``fake_features`` against
+    ``real_features``, with ``k``-NN manifolds (the paper's k = 3):
+
+        precision = |{g : exists r, ||g - r|| <= NN_k(r, real)}| / |fake|
+        recall    = |{r : exists g, ||r - g|| <= NN_k(g, fake)}| / |real|
+
+    Compare values at the same sample counts (larger sets give larger balls' unions). Pass
+    ``real_radii`` (:func:`knn_radii` of the real set) to reuse them across calls.
+    """
+    real = _check_features("real_features", real_features)
+    fake = _check_features("fake_features", fake_features)
+    if real.shape[1] != fake.shape[1]:
+        raise ValueError(f"real and fake features need the same dimension, got {real.shape[1]} "
+                         f"and {fake.shape[1]}")
+    if real_radii is None:
+        real_radii = knn_radii(real, k)
+    return {"precision": manifold_coverage(fake, real, real_radii),
+            "recall": manifold_coverage(real, fake, knn_radii(fake, k))}
+
+
 class QualityEvaluator:
-    """FID, classifier score and KID of image sets against a fixed reference set.
+    """FID, classifier score, KID, precision and recall of image sets against a fixed
+    reference set (all in the classifier's feature space).
 
     Args:
         classifier: the feature classifier (:func:`refs.gan.classifier.get_classifier`).
         reference_images: uint8 (N, 28, 28) (the MNIST test set).
     """
 
-    def __init__(self, classifier, reference_images):
+    def __init__(self, classifier, reference_images, reference_labels=None):
         from refs.gan.classifier import classifier_outputs, feature_model
 
         self._model = feature_model(classifier)
@@ -141,6 +204,9 @@ class QualityEvaluator:
         self.reference_features, _ = classifier_outputs(self._model, reference_images)
         self.reference_stats = feature_statistics(self.reference_features)
         self._reference_std = standardise(self.reference_features, self.reference_features)
+        self._reference_radii = None  # k-NN radii of the reference, computed on first use
+        self.reference_labels = (None if reference_labels is None
+                                 else np.asarray(reference_labels).astype(int))
 
     @classmethod
     def for_mnist(cls, data=None) -> QualityEvaluator:
@@ -148,20 +214,59 @@ class QualityEvaluator:
         from refs.data import load_mnist
         from refs.gan.classifier import get_classifier
 
-        _, (x_test, _) = load_mnist(data)
-        return cls(get_classifier(data), x_test)
+        _, (x_test, y_test) = load_mnist(data)
+        return cls(get_classifier(data), x_test, y_test)
 
     def features(self, images):
         """``(features, probabilities)`` of images (uint8 or [-1, 1] floats)."""
         return self._outputs(self._model, images)
 
     def evaluate(self, images) -> dict[str, float]:
-        """``{"fid", "classifier_score", "kid"}`` of ``images`` against the reference."""
+        """``{"fid", "classifier_score", "kid", "precision", "recall"}`` of ``images`` against
+        the reference (precision and recall: :func:`precision_recall`, k = 3)."""
         feats, probs = self.features(images)
         fid = frechet_distance(*feature_statistics(feats), *self.reference_stats)
         kid, _ = kernel_inception_distance(standardise(feats, self.reference_features),
                                            self._reference_std)
-        return {"fid": fid, "classifier_score": classifier_score(probs), "kid": kid}
+        if self._reference_radii is None:
+            self._reference_radii = knn_radii(self.reference_features)
+        pr = precision_recall(self.reference_features, feats, real_radii=self._reference_radii)
+        return {"fid": fid, "classifier_score": classifier_score(probs), "kid": kid, **pr}
+
+
+    def evaluate_conditional(self, images, labels) -> dict[str, float]:
+        """:meth:`evaluate` of all the images, plus, for images drawn for ``labels``:
+        ``class_accuracy`` (the share the classifier recognises as the requested digit; about
+        0.99 for real test digits), its minimum over the classes, and the per-class FID (each
+        class's images against that class's reference images): mean and maximum over classes.
+        :meth:`per_class` gives the values of every class."""
+        scores = self.evaluate(images)
+        table = self.per_class(images, labels)
+        acc = [row["accuracy"] for row in table.values()]
+        fids = [row["fid"] for row in table.values() if row["fid"] is not None] or [float("nan")]
+        return {**scores, "class_accuracy": float(np.mean(acc)),
+                "class_accuracy_min": float(np.min(acc)),
+                "class_fid_mean": float(np.mean(fids)), "class_fid_max": float(np.max(fids))}
+
+    def per_class(self, images, labels) -> dict[int, dict]:
+        """Per requested class ``c``: ``{"n", "accuracy", "fid"}`` of the images drawn for ``c``
+        (``fid`` against the reference images of class ``c``; None with fewer than 2 images)."""
+        if self.reference_labels is None:
+            raise ValueError("per-class scores need the reference labels (for_mnist has them)")
+        labels = np.asarray(labels).astype(int)
+        feats, probs = self.features(images)
+        if labels.shape != (len(feats),):
+            raise ValueError(f"labels must have shape ({len(feats)},), got {labels.shape}")
+        table = {}
+        for c in np.unique(labels):
+            mine = labels == c
+            ref = self.reference_features[self.reference_labels == c]
+            fid = (fid_from_features(feats[mine], ref) if mine.sum() >= 2 and len(ref) >= 2
+                   else None)
+            table[int(c)] = {"n": int(mine.sum()),
+                             "accuracy": float((probs[mine].argmax(1) == c).mean()),
+                             "fid": fid}
+        return table
 
 
 def real_data_floor(evaluator: QualityEvaluator, train_images, n: int = 10000,
@@ -176,14 +281,15 @@ def real_data_floor(evaluator: QualityEvaluator, train_images, n: int = 10000,
 
 
 def digit_histogram(generator, n: int = 10000, seed: int = 0) -> list[int]:
-    """How many of ``n`` samples of ``generator`` (noise drawn with ``seed``) the feature
-    classifier assigns to each digit: shows whether all ten digits are generated."""
-    import numpy as np
-
+    """How many of ``n`` samples of ``generator`` (noise drawn with ``seed``; every class in
+    turn for a conditional generator) the feature classifier assigns to each digit: shows
+    whether all ten digits are generated."""
     from refs.gan.classifier import classifier_outputs, get_classifier
     from refs.gan.gan import generate_images
+    from refs.gan.sample import sample_labels
 
     noise = np.random.default_rng(seed).standard_normal(
         (n, int(generator.inputs[0].shape[-1]))).astype("float32")
-    _, probs = classifier_outputs(get_classifier(), generate_images(generator, noise))
+    images = generate_images(generator, noise, labels=sample_labels(generator, n))
+    _, probs = classifier_outputs(get_classifier(), images)
     return np.bincount(probs.argmax(1), minlength=10).tolist()
