@@ -17,19 +17,19 @@ from refs.training import NonFiniteGuard, StepCounter
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Each epoch: the generator's images for a fixed noise batch, as a TensorBoard image and
-    ``figures/samples_<epoch>.png``."""
+    """Each epoch: the generator's images for a fixed noise batch (and fixed labels for a
+    conditional GAN), as a TensorBoard image and ``figures/samples_<epoch>.png``."""
 
     def __init__(self, run, noise, counter: StepCounter, ncols: int = 8,
-                 guard: NonFiniteGuard | None = None):
+                 guard: NonFiniteGuard | None = None, labels=None):
         super().__init__()
         self.run, self.noise, self.ncols, self.guard = run, np.asarray(noise), ncols, guard
-        self.counter = counter
+        self.counter, self.labels = counter, labels
 
     def on_epoch_end(self, epoch, logs=None):
         if self.guard is not None and self.guard.failure is not None:
             return
-        images = self.model.generate(self.noise)
+        images = self.model.generate(self.noise, labels=self.labels)
         self.run.log_image_grid("samples", images[..., 0], step=self.counter.step,
                                 ncols=self.ncols, value_range=(-1.0, 1.0),
                                 png_name=f"samples_{epoch + 1:06d}.png")
@@ -41,17 +41,19 @@ class QualityCallback(keras.callbacks.Callback):
     time."""
 
     def __init__(self, run, evaluate, noise, counter: StepCounter, every: int = 1,
-                 guard: NonFiniteGuard | None = None):
+                 guard: NonFiniteGuard | None = None, labels=None):
         super().__init__()
         self.run, self.evaluate, self.noise = run, evaluate, np.asarray(noise)
+        self.labels = labels  # conditional GAN: evaluate(images, labels)
         self.counter, self.every, self.guard = counter, max(1, int(every)), guard
         self.last: dict = {}
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every or (self.guard is not None and self.guard.failure):
             return
-        images = self.model.generate(self.noise)
-        self.last = dict(self.evaluate(images))
+        images = self.model.generate(self.noise, labels=self.labels)
+        self.last = dict(self.evaluate(images) if self.labels is None
+                         else self.evaluate(images, self.labels))
         self.run.log_scalars({**self.last, "train_time_s": self.counter.train_time},
                              step=self.counter.step, kind="eval", epoch=epoch + 1,
                              prefix="eval/")

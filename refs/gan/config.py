@@ -20,7 +20,10 @@ DEFAULT_ARCH = "infogan"
 DEFAULTS = {"infogan": {"latent_dim": 64, "width": 64}, "lean": {"latent_dim": 64, "width": 64},
             "tutorial": {"latent_dim": 100, "width": 64}}
 #: settings that must not change when a run is continued (they shape the saved state)
-RESUME_KEYS = ("arch", "width", "latent_dim", "loss", "batch_size", "seed", "ema")
+RESUME_KEYS = ("arch", "width", "latent_dim", "loss", "batch_size", "seed", "ema",
+               "conditional")
+#: classes of a conditional GAN (the ten digits)
+NUM_CLASSES = 10
 
 
 @dataclasses.dataclass
@@ -31,6 +34,7 @@ class TrainConfig:
     width: int | None = None
     latent_dim: int | None = None
     loss: str = "non-saturating"
+    conditional: bool = False  # class-conditional G (label embedding) and projection D
     lr: float = 2e-4
     beta_1: float = 0.5
     ema: float | None = None  # decay of the generator's weight average (None: no average)
@@ -58,6 +62,7 @@ class TrainConfig:
         checks.one_of("arch", self.arch, ARCHS)
         checks.one_of("loss", self.loss, LOSS_NAMES)
         checks.one_of("strategy", self.strategy, STRATEGIES)
+        checks.one_of("conditional", self.conditional, (True, False))
         if self.width is not None:
             checks.positive_int("width", self.width)
             if self.arch == "tutorial" and self.width != DEFAULTS["tutorial"]["width"]:

@@ -35,8 +35,9 @@ def batches_per_pass(num_images: int, batch_size: int) -> int:
 
 
 def gan_dataset(images: np.ndarray, batch_size: int, seed: int = 0, start_step: int = 0,
-                repeat: bool = True):
-    """An endless (``repeat``) ``tf.data.Dataset`` of image batches, (batch, 28, 28, 1) float32.
+                repeat: bool = True, labels: np.ndarray | None = None):
+    """An endless (``repeat``) ``tf.data.Dataset`` of image batches, (batch, 28, 28, 1) float32;
+    with ``labels`` (N,) (a conditional GAN), of ``(images, labels (batch,) int32)`` pairs.
 
     Args:
         images: uint8 (N, 28, 28) (MNIST ``x_train``).
@@ -49,6 +50,11 @@ def gan_dataset(images: np.ndarray, batch_size: int, seed: int = 0, start_step: 
 
     data = tf.constant(scale_images(images))
     n = int(data.shape[0])
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must have shape ({n},) (one per image), got {labels.shape}")
+        classes = tf.constant(labels.astype(np.int32))
     per_pass = batches_per_pass(n, batch_size)
     if start_step < 0:
         raise ValueError(f"start_step must be >= 0, got {start_step}")
@@ -61,7 +67,11 @@ def gan_dataset(images: np.ndarray, batch_size: int, seed: int = 0, start_step: 
 
     passes = tf.data.Dataset.range(first_pass, first_pass + 1 if not repeat else 2**62)
     ds = passes.flat_map(one_pass).batch(batch_size, drop_remainder=True).skip(skip)
-    ds = ds.map(lambda idx: tf.gather(data, idx), num_parallel_calls=tf.data.AUTOTUNE)
+    if labels is None:
+        ds = ds.map(lambda idx: tf.gather(data, idx), num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(lambda idx: (tf.gather(data, idx), tf.gather(classes, idx)),
+                    num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     options.deterministic = True

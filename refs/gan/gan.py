@@ -7,6 +7,10 @@ One training step (simultaneous updates, as in the TensorFlow DCGAN tutorial):
 3. ``d_loss(r, f)`` (+ ``lambda * gradient_penalty`` for WGAN-GP) and ``g_loss(f)``;
 4. both gradients are taken from that pass and each optimizer updates its own network.
 
+A class-conditional GAN (networks built with ``num_classes``, see :mod:`refs.gan.models`) trains
+on ``(images, labels)`` batches: the fakes of a step are drawn for the real batch's labels, ``D``
+sees each image with its label, and ``generate(noise, labels)`` draws the requested classes.
+
 Logs per step: ``d_loss``, ``g_loss``, ``d_real`` (mean ``sigma(D(x))``), ``d_fake`` (mean
 ``sigma(D(G(z)))``) and ``g_grad_norm`` (the global norm of the generator's gradient, which shows
 the saturation of the minimax loss). The progress bar averages them over the epoch; the epoch logs
@@ -37,13 +41,44 @@ class _Untracked:
     model = None
 
 
-def generate_images(generator, noise, batch_size: int = 1000):
-    """``generator(noise)`` in inference mode, in batches, as a float32 numpy array."""
+def is_conditional(generator) -> bool:
+    """Whether ``generator`` takes ``[noise, labels]`` (a class-conditional generator)."""
+    return len(generator.inputs) == 2
+
+
+def num_classes_of(generator) -> int | None:
+    """The number of classes a conditional generator draws (None when unconditional)."""
+    if not is_conditional(generator):
+        return None
+    return int(generator.get_layer("label_embedding").input_dim)
+
+
+def generate_images(generator, noise, batch_size: int = 1000, labels=None):
+    """``generator(noise)`` (``generator([noise, labels])`` when it is conditional) in inference
+    mode, in batches, as a float32 numpy array."""
     import numpy as np
 
     noise = np.asarray(noise, dtype="float32")
-    parts = [ops.convert_to_numpy(generator(noise[i:i + batch_size], training=False))
-             for i in range(0, len(noise), batch_size)]
+    conditional = is_conditional(generator)
+    if conditional and labels is None:
+        raise ValueError("this generator is class-conditional: pass labels (one per noise row)")
+    if not conditional and labels is not None:
+        raise ValueError("this generator is unconditional: it takes no labels")
+    if conditional:
+        labels = np.asarray(labels)
+        classes = num_classes_of(generator)
+        if labels.shape != (len(noise),) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be {len(noise)} integers (one per noise row), got "
+                             f"shape {labels.shape} of {labels.dtype}")
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(f"labels must be in [0, {classes - 1}], got values from "
+                             f"{labels.min()} to {labels.max()}")
+        labels = labels.astype("int32")
+    parts = []
+    for i in range(0, len(noise), batch_size):
+        x = noise[i:i + batch_size]
+        x = [x, labels[i:i + batch_size]] if conditional else x
+        parts.append(ops.convert_to_numpy(generator(x, training=False)))
     return np.concatenate(parts).astype("float32")
 
 
@@ -62,6 +97,11 @@ class GAN(keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(generator.inputs[0].shape[-1])
+        self.conditional = is_conditional(generator)
+        if self.conditional != (len(discriminator.inputs) == 2):
+            raise ValueError("generator and discriminator must both be conditional (built with "
+                             "num_classes) or both unconditional")
+        self.num_classes = num_classes_of(generator)
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self._ema_copy = _Untracked()  # sampler()'s averaged copy, outside this model's weights
@@ -105,16 +145,17 @@ class GAN(keras.Model):
         self.g_optimizer.build(self.generator.trainable_variables)
 
     def call(self, noise, training=False):
-        return self.generator(noise, training=training)
+        return self.generator(noise, training=training)  # [noise, labels] when conditional
 
-    def generate(self, noise, batch_size: int = 1000):
-        """Images in [-1, 1] for ``noise`` (numpy, in batches; inference mode), from
-        :meth:`sampler` (the weight average when the generator's optimizer keeps one).
+    def generate(self, noise, batch_size: int = 1000, labels=None):
+        """Images in [-1, 1] for ``noise`` (and ``labels``, one class per row, when conditional;
+        numpy, in batches; inference mode), from :meth:`sampler` (the weight average when the
+        generator's optimizer keeps one).
 
         Calls the generator directly rather than ``predict`` (which, under a multi-worker
         strategy, would wait for the other workers).
         """
-        return generate_images(self.sampler(), noise, batch_size)
+        return generate_images(self.sampler(), noise, batch_size, labels=labels)
 
     def sampler(self):
         """The generator to sample from: ``self.generator``, or, when the generator's
@@ -149,30 +190,44 @@ class GAN(keras.Model):
         rid = replica.replica_id_in_sync_group if replica is not None else 0
         return seed + ops.cast(ops.stack([0, rid]), "int64")
 
-    def _gradient_penalty(self, real, fake):
+    def _d(self, images, labels, training=True):
+        """The discriminator's float32 logits for images (and their labels when conditional)."""
+        inputs = [images, labels] if self.conditional else images
+        return ops.cast(self.discriminator(inputs, training=training), "float32")
+
+    def _gradient_penalty(self, real, fake, labels=None):
         batch = ops.shape(real)[0]
         eps = tf.random.stateless_uniform((batch, 1, 1, 1), seed=self._replica_seed(),
                                           dtype=real.dtype)
         mixed = eps * real + (1.0 - eps) * ops.cast(fake, real.dtype)
         with tf.GradientTape() as tape:
             tape.watch(mixed)
-            scores = self.discriminator(mixed, training=True)
+            scores = self._d(mixed, labels)
         grads = tape.gradient(scores, mixed)
         return ops.mean(gan_losses.gradient_penalty(grads))
 
-    def train_step(self, real):
-        if isinstance(real, (tuple, list)):
-            real = real[0]
+    def train_step(self, data):
+        labels = None
+        if isinstance(data, (tuple, list)):
+            real = data[0]
+            labels = data[1] if len(data) > 1 and self.conditional else None
+        else:
+            real = data
+        if self.conditional and labels is None:
+            raise ValueError("a conditional GAN trains on (images, labels) batches")
+        if labels is not None:
+            labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         batch = ops.shape(real)[0]
         noise = tf.random.stateless_normal((batch, self.latent_dim), seed=self._replica_seed())
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self.generator(noise, training=True)
-            real_logits = ops.cast(self.discriminator(real, training=True), "float32")
-            fake_logits = ops.cast(self.discriminator(fake, training=True), "float32")
+            fake = self.generator([noise, labels] if self.conditional else noise, training=True)
+            real_logits = self._d(real, labels)
+            fake_logits = self._d(fake, labels)
             d_loss = self.d_loss(real_logits, fake_logits)
             if self.gradient_penalty_weight > 0:
-                d_loss = d_loss + self.gradient_penalty_weight * self._gradient_penalty(real, fake)
+                d_loss = d_loss + self.gradient_penalty_weight * self._gradient_penalty(
+                    real, fake, labels)
             g_loss = self.g_loss(fake_logits)
             d_scaled = self.d_optimizer.scale_loss(d_loss / replicas)
             g_scaled = self.g_optimizer.scale_loss(g_loss / replicas)

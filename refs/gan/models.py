@@ -20,6 +20,15 @@ Three architectures:
 
 Images are in [-1, 1] (tanh); the discriminator outputs one unbounded logit per image.
 
+Class-conditional networks (``num_classes``, ``--conditional``): the generator takes ``[noise,
+label]`` and concatenates a learned label embedding (``LABEL_EMBEDDING`` units) to the noise;
+the discriminator takes ``[image, label]`` and is a *projection discriminator* (Miyato & Koyama,
+2018): with ``phi(x)`` its last hidden features,
+
+    D(x, y) = w . phi(x) + b + embed(y) . phi(x)
+
+so the label enters as an inner product with the features instead of as an input channel.
+
 Example:
     >>> g = build_generator("lean", latent_dim=64, width=32)
     >>> d = build_discriminator("lean", width=32)
@@ -36,6 +45,16 @@ from refs.gan.config import ARCHS, DEFAULT_ARCH, DEFAULTS  # noqa: F401 - re-exp
 
 IMAGE_SHAPE = (28, 28, 1)
 FC_UNITS_PER_WIDTH = 16  # "infogan": fully connected units = 16 * width
+LABEL_EMBEDDING = 32  # units of the conditional generator's label embedding
+
+
+def _check_classes(num_classes) -> int | None:
+    if num_classes is None:
+        return None
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be None (unconditional) or an integer >= 2, got "
+                         f"{num_classes!r}")
+    return num_classes
 
 
 def _check(arch: str, latent_dim: int | None, width: int | None) -> tuple[int, int]:
@@ -52,8 +71,10 @@ def _check(arch: str, latent_dim: int | None, width: int | None) -> tuple[int, i
 
 
 def build_generator(arch: str = DEFAULT_ARCH, latent_dim: int | None = None,
-                    width: int | None = None, synchronized: bool = False) -> keras.Model:
-    """A generator mapping noise (batch, latent_dim) to images (batch, 28, 28, 1) in [-1, 1].
+                    width: int | None = None, synchronized: bool = False,
+                    num_classes: int | None = None) -> keras.Model:
+    """A generator mapping noise (batch, latent_dim) to images (batch, 28, 28, 1) in [-1, 1];
+    with ``num_classes``, ``[noise, labels (batch,) int]`` to images of those classes.
 
     ``width`` scales the channel counts of ``"lean"`` and ``"infogan"`` (``"tutorial"`` has
     fixed widths: 256, 128, 64 for ``width=64``). ``synchronized`` makes batch norm use the
@@ -61,9 +82,15 @@ def build_generator(arch: str = DEFAULT_ARCH, latent_dim: int | None = None,
     moving statistics).
     """
     latent_dim, width = _check(arch, latent_dim, width)
+    num_classes = _check_classes(num_classes)
     z = keras.Input((latent_dim,), name="noise")
+    inputs, h = z, z
+    if num_classes:
+        label = keras.Input((), dtype="int32", name="label")
+        emb = layers.Embedding(num_classes, LABEL_EMBEDDING, name="label_embedding")(label)
+        inputs, h = [z, label], layers.Concatenate(name="noise_and_label")([z, emb])
     if arch == "tutorial":
-        x = layers.Dense(7 * 7 * 256, use_bias=False)(z)
+        x = layers.Dense(7 * 7 * 256, use_bias=False)(h)
         x = layers.BatchNormalization(synchronized=synchronized)(x)
         x = layers.LeakyReLU()(x)
         x = layers.Reshape((7, 7, 256))(x)
@@ -75,7 +102,7 @@ def build_generator(arch: str = DEFAULT_ARCH, latent_dim: int | None = None,
         out = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
                                      activation="tanh")(x)
     else:
-        x = z
+        x = h
         if arch == "infogan":
             x = layers.Dense(FC_UNITS_PER_WIDTH * width, use_bias=False)(x)
             x = layers.BatchNormalization(synchronized=synchronized)(x)
@@ -90,18 +117,22 @@ def build_generator(arch: str = DEFAULT_ARCH, latent_dim: int | None = None,
         out = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)
     # Keep the output float32 under mixed precision (tanh range, losses, image logging).
     out = layers.Activation("linear", dtype="float32", name="image")(out)
-    return keras.Model(z, out, name=f"generator_{arch}")
+    name = f"generator_{arch}" + ("_conditional" if num_classes else "")
+    return keras.Model(inputs, out, name=name)
 
 
 def build_discriminator(arch: str = DEFAULT_ARCH, width: int | None = None,
-                        batch_norm: bool = True, synchronized: bool = False) -> keras.Model:
-    """A discriminator mapping images (batch, 28, 28, 1) to one logit each (batch, 1).
+                        batch_norm: bool = True, synchronized: bool = False,
+                        num_classes: int | None = None) -> keras.Model:
+    """A discriminator mapping images (batch, 28, 28, 1) to one logit each (batch, 1); with
+    ``num_classes``, ``[images, labels]`` to the projection discriminator's logits.
 
     ``batch_norm=False`` drops the lean and infogan critics' batch norm (a gradient penalty is
     per sample, which batch statistics would break: use it with WGAN-GP); ``synchronized`` as
     in :func:`build_generator`.
     """
     _, width = _check(arch, None, width)
+    num_classes = _check_classes(num_classes)
     img = keras.Input(IMAGE_SHAPE, name="image")
     if arch == "tutorial":
         x = img
@@ -124,4 +155,14 @@ def build_discriminator(arch: str = DEFAULT_ARCH, width: int | None = None,
                 x = layers.BatchNormalization(synchronized=synchronized)(x)
             x = layers.LeakyReLU(0.2)(x)
     logit = layers.Dense(1, dtype="float32", name="logit")(x)
-    return keras.Model(img, logit, name=f"discriminator_{arch}")
+    if not num_classes:
+        return keras.Model(img, logit, name=f"discriminator_{arch}")
+    label = keras.Input((), dtype="int32", name="label")
+    features = int(x.shape[-1])
+    emb = layers.Embedding(num_classes, features, dtype="float32",
+                           embeddings_initializer=keras.initializers.RandomNormal(stddev=0.02),
+                           name="label_projection")(label)
+    projection = layers.Dot(axes=1, dtype="float32", name="projection")(
+        [emb, layers.Activation("linear", dtype="float32")(x)])
+    logit = layers.Add(dtype="float32", name="logit_and_projection")([logit, projection])
+    return keras.Model([img, label], logit, name=f"discriminator_{arch}_conditional")

@@ -1,8 +1,10 @@
 """Draw samples from a trained generator: ``python -m refs.gan.sample RUN_DIR --n N --out F.npz``.
 
 Writes N images as uint8 (N, 28, 28) under the key ``images`` of an ``.npz`` file; ``--grid
-FILE.png`` also draws them as a grid. The library functions are :func:`load_generator`,
-:func:`sample_images` and :func:`grids_to_gif`.
+FILE.png`` also draws them as a grid. A conditional generator (``--conditional`` runs) draws the
+digit ``--digit D``, or, without it, every digit in turn (the grid then has one row per digit),
+and the file also holds the requested digits under ``labels``. The library functions are
+:func:`load_generator`, :func:`sample_images`, :func:`sample_labels` and :func:`grids_to_gif`.
 
 Example:
     >>> images = sample_images(load_generator("runs/gan/20261123T050000Z"), n=16, seed=0)
@@ -60,15 +62,40 @@ def to_uint8_images(images: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def sample_images(generator, n: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
-    """``n`` images from ``generator`` for noise drawn with ``seed``: uint8 (n, 28, 28)."""
+def sample_labels(generator, n: int, digit: int | None = None) -> np.ndarray | None:
+    """The classes to draw ``n`` samples of: None for an unconditional generator; ``digit``
+    ``n`` times; or, without ``digit``, every class in turn in sorted blocks (``n = 100``: ten
+    of each, so a 10-column grid has one row per digit)."""
+    from refs.gan.gan import num_classes_of
+
+    classes = num_classes_of(generator)
+    if classes is None:
+        if digit is not None:
+            raise UsageError("digit needs a conditional generator (a run trained with "
+                             "--conditional); this one is unconditional")
+        return None
+    if digit is not None:
+        if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not (
+                0 <= digit < classes):
+            raise UsageError(f"digit must be an integer in [0, {classes - 1}], got {digit!r}")
+        return np.full(int(n), int(digit), np.int32)
+    return (np.arange(int(n)) * classes // int(n)).astype(np.int32)
+
+
+def sample_images(generator, n: int, seed: int = 0, batch_size: int = 1000,
+                  labels=None) -> np.ndarray:
+    """``n`` images from ``generator`` for noise drawn with ``seed``: uint8 (n, 28, 28);
+    ``labels`` (n,) the classes to draw when the generator is conditional (default: every
+    class in turn, :func:`sample_labels`)."""
     from refs.gan.gan import generate_images
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    if labels is None:
+        labels = sample_labels(generator, n)
     latent_dim = int(generator.inputs[0].shape[-1])
     noise = np.random.default_rng(seed).standard_normal((int(n), latent_dim)).astype("float32")
-    return to_uint8_images(generate_images(generator, noise, batch_size))
+    return to_uint8_images(generate_images(generator, noise, batch_size, labels=labels))
 
 
 def grids_to_gif(pngs: Sequence[str | os.PathLike], out: str | os.PathLike,
@@ -92,6 +119,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--out", required=True, help="output .npz (key 'images', uint8 N,28,28)")
     parser.add_argument("--grid", default=None, help="also draw the images as a grid PNG")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="noise seed")
+    parser.add_argument("--digit", type=int, choices=range(10), default=None, metavar="D",
+                        help="the digit to draw (0-9; conditional generators only); default: "
+                             "every digit in turn, one grid row per digit")
     return parser
 
 
@@ -102,16 +132,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = output_path(args.out, "--out")
     grid = output_path(args.grid, "--grid") if args.grid else None
     import_tensorflow_quietly()
-    images = sample_images(load_generator(args.run_dir), args.n, args.seed)
+    generator = load_generator(args.run_dir)
     try:
-        np.savez_compressed(out, images=images)
+        labels = sample_labels(generator, args.n, args.digit)
+    except UsageError as exc:
+        raise UsageError(f"--{exc}") from None
+    images = sample_images(generator, args.n, args.seed, labels=labels)
+    arrays = {"images": images} if labels is None else {"images": images, "labels": labels}
+    try:
+        np.savez_compressed(out, **arrays)
     except OSError as exc:
         raise DataError(f"cannot write --out {out}: {exc.strerror or exc}") from None
     print(f"wrote {out}: images {images.shape} {images.dtype}")
     if grid is not None:
         from refs.tracking.images import image_grid, write_png
 
-        write_png(grid, image_grid(images))
+        rows_by_digit = labels is not None and args.digit is None
+        write_png(grid, image_grid(images, ncols=-(-args.n // 10)) if rows_by_digit
+                  else image_grid(images))
         print(f"wrote {grid}")
     return 0
 

@@ -62,6 +62,10 @@ def build_parser():
     g.add_argument("--latent-dim", type=positive_int, default=None,
                    help="noise size (default: 64, 100 for tutorial)")
     g.add_argument("--loss", choices=LOSS_NAMES, default="non-saturating", help="GAN loss pair")
+    g.add_argument("--conditional", action="store_true",
+                   help="class-conditional GAN: a label embedding in G and a projection "
+                        "discriminator (Miyato & Koyama 2018); sample digits with "
+                        "'python -m refs.gan.sample RUN --digit D'")
     g.add_argument("--lr", type=positive_float, default=TrainConfig.lr, help="Adam learning rate")
     g.add_argument("--beta-1", type=unit_float, default=TrainConfig.beta_1, help="Adam beta_1")
     g.add_argument("--ema", type=open_unit_float, default=None, metavar="DECAY",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from refs.gan.config import RESUME_KEYS, SATURATING_D_LOSSES, TrainConfig
+from refs.gan.config import NUM_CLASSES, RESUME_KEYS, SATURATING_D_LOSSES, TrainConfig
 
 #: |loss| above this for many steps: the run diverges (typical values are 0.1 to 20)
 DIVERGENCE_BOUND = 1e4
@@ -47,9 +47,12 @@ def _build(config: TrainConfig, strategy):
 
     with strategy.scope():
         sync = strategy.num_replicas_in_sync > 1
-        generator = build_generator(config.arch, config.latent_dim, config.width, sync)
+        classes = NUM_CLASSES if config.conditional else None
+        generator = build_generator(config.arch, config.latent_dim, config.width, sync,
+                                    num_classes=classes)
         discriminator = build_discriminator(config.arch, config.width,
-                                            batch_norm=config.loss != "wgan-gp", synchronized=sync)
+                                            batch_norm=config.loss != "wgan-gp", synchronized=sync,
+                                            num_classes=classes)
         gan = GAN(generator, discriminator, seed=config.seed, name="gan")
         d_loss, g_loss = get_loss_pair(config.loss, config.label_smoothing, config.gp_weight)
         ema = {"use_ema": True, "ema_momentum": config.ema} if config.ema else {}
@@ -68,17 +71,28 @@ def _quality_callbacks(session, config: TrainConfig, latent_dim: int) -> list:
 
     from refs.gan import callbacks as cb
 
+    # a conditional GAN's grid: one row per digit (10 x 10), its evaluation balanced over digits
+    grid = 100 if config.conditional else 64
     fixed_noise = np.random.default_rng(config.seed + 1).standard_normal(
-        (64, latent_dim)).astype("float32")
-    out = [cb.SampleGrid(session.run, fixed_noise, session.counter, guard=session.guard)]
+        (grid, latent_dim)).astype("float32")
+    grid_labels = (np.arange(grid) // 10).astype("int32") if config.conditional else None
+    out = [cb.SampleGrid(session.run, fixed_noise, session.counter, guard=session.guard,
+                         ncols=10 if config.conditional else 8, labels=grid_labels)]
     if config.fid_samples:
         from refs.gan.metrics import QualityEvaluator
 
         evaluator = QualityEvaluator.for_mnist(config.data)
         eval_noise = np.random.default_rng(config.seed + 2).standard_normal(
             (config.fid_samples, latent_dim)).astype("float32")
-        out.append(cb.QualityCallback(session.run, evaluator.evaluate, eval_noise,
-                                      session.counter, config.fid_every, guard=session.guard))
+        if config.conditional:
+            labels = (np.arange(config.fid_samples) % NUM_CLASSES).astype("int32")
+            out.append(cb.QualityCallback(session.run, evaluator.evaluate_conditional,
+                                          eval_noise, session.counter, config.fid_every,
+                                          guard=session.guard, labels=labels))
+        else:
+            out.append(cb.QualityCallback(session.run, evaluator.evaluate, eval_noise,
+                                          session.counter, config.fid_every,
+                                          guard=session.guard))
     return out
 
 
@@ -102,7 +116,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         config.jit = default_jit(config.arch)
     config.width = config.width or DEFAULTS[config.arch]["width"]
     config.latent_dim = config.latent_dim or DEFAULTS[config.arch]["latent_dim"]
-    (x_train, _), _ = load_mnist(config.data)
+    (x_train, y_train), _ = load_mnist(config.data)
     if config.batch_size > len(x_train):
         raise DataError(f"batch_size {config.batch_size} is larger than the training set "
                         f"({len(x_train)} images)")
@@ -132,7 +146,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
             after_save=lambda model: cb.save_generator(model.sampler(), generator_path),
         )
         dataset = gan_dataset(x_train, config.batch_size, seed=config.seed,
-                              start_step=session.counter.step)
+                              start_step=session.counter.step,
+                              labels=y_train if config.conditional else None)
         if session.counter.epoch < config.epochs:
             gan.fit(dataset, epochs=config.epochs, initial_epoch=session.counter.epoch,
                     steps_per_epoch=steps_per_epoch, callbacks=callbacks,
