@@ -68,6 +68,16 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "and the quality focal loss; 2000 steps",
         {"min_scale": 10.0, "max_scale": 80.0, "max_digits": 8, "clutter_fraction": 0.2,
          "canonical_fraction": 0.25, "assigner": "atss", "cls_loss": "quality", "epochs": 8}),
+    "moderate-atss-qfl-gn": (
+        "moderate-atss-qfl with group normalisation in the heads (FCOS / ATSS); 1750 steps",
+        {"min_scale": 10.0, "max_scale": 80.0, "max_digits": 8, "clutter_fraction": 0.2,
+         "canonical_fraction": 0.25, "assigner": "atss", "cls_loss": "quality",
+         "head_norm": "group"}),
+    "photometric-atss-qfl-gn": (
+        "photometric-atss-qfl with group normalisation in the heads; 1750 steps",
+        {"min_scale": 12.0, "max_scale": 64.0, "max_digits": 6, "clutter_fraction": 0.0,
+         "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "assigner": "atss",
+         "cls_loss": "quality", "head_norm": "group"}),
 }
 
 

@@ -235,3 +235,34 @@ def test_coco_evaluation_scores_images_without_detections():
     assert one["mAP50"] == pytest.approx(0.5, abs=0.02)
     assert one["AR100"] == pytest.approx(0.5)
     json.dumps(one)  # plain JSON types
+
+
+def test_group_norm_heads_train_and_reload_to_the_same_predictions(canvases, tmp_path):
+    from refs.detection import config, model
+
+    assert config.HEAD_NORMS == model.HEAD_NORMS  # the TensorFlow-free copy
+    keras.utils.set_random_seed(1)
+    net = RetinaNet(10, head_norm="group", widths=(4, 4, 8, 8, 8), fpn_channels=16,
+                    head_depth=1, score_threshold=0.0)
+    names = [layer.name for layer in net.network.layers]
+    assert {"cls_gn0", "box_gn0"} <= set(names)
+    net.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = net.fit(_dataset(canvases), epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    net.save(tmp_path / "gn.keras")
+    again = keras.models.load_model(tmp_path / "gn.keras")
+    assert again.head_norm == "group"
+    images = _images(canvases)[:4]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(again(images)),
+                               keras.ops.convert_to_numpy(net(images)), rtol=1e-5, atol=1e-5)
+
+
+def test_head_norm_is_checked_where_it_is_given():
+    from refs.detection.config import TrainConfig
+
+    with pytest.raises(ValueError, match="head_norm"):
+        RetinaNet(3, head_norm="batch", **SMALL)
+    with pytest.raises(ValueError, match="head_norm"):
+        TrainConfig(head_norm="layer")
+    with pytest.raises(ValueError, match="fpn_channels"):
+        RetinaNet(3, head_norm="group", widths=(4, 4, 8, 8, 8), fpn_channels=24, head_depth=1)

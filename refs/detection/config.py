@@ -15,11 +15,13 @@ from refs.utils.distribute import STRATEGIES
 DIGIT_NAMES = [str(d) for d in range(10)]
 DISTRIBUTIONS = ("canonical", "wide")  # refs.detection.data.DISTRIBUTIONS (TensorFlow-free copy)
 ASSIGNERS = ("iou", "atss")  # refs.detection.encoding.ASSIGNERS (TensorFlow-free copy)
+HEAD_NORMS = ("none", "group")  # refs.detection.model.HEAD_NORMS (TensorFlow-free copy)
 CLS_LOSSES = ("focal", "bce", "quality")
 BOX_LOSSES = ("huber", "giou")
 #: settings that must not change when a run is continued (they shape the saved state)
-RESUME_KEYS = ("widths", "fpn_channels", "head_depth", "strides", "sizes", "scales",
-               "aspect_ratios", "class_names", "image_size", "batch_size", "seed", "channels")
+RESUME_KEYS = ("widths", "fpn_channels", "head_depth", "head_norm", "strides", "sizes",
+               "scales", "aspect_ratios", "class_names", "image_size", "batch_size", "seed",
+               "channels")
 
 
 def _positive_tuple(name: str, values) -> tuple:
@@ -63,6 +65,7 @@ class TrainConfig:
     widths: tuple[int, ...] = (16, 32, 48, 64, 96)
     fpn_channels: int = 64
     head_depth: int = 2
+    head_norm: str = "none"
     prior: float | None = 0.01
     # loss
     cls_loss: str = "focal"
@@ -123,6 +126,7 @@ class TrainConfig:
         checks.in_range("positive_iou", self.positive_iou, 0.0, 1.0, open_low=True)
         checks.in_range("negative_iou", self.negative_iou, 0.0, self.positive_iou)
         checks.one_of("assigner", self.assigner, ASSIGNERS)
+        checks.one_of("head_norm", self.head_norm, HEAD_NORMS)
         if self.prior is not None:
             checks.in_range("prior", self.prior, 0.0, 1.0, open_low=True, open_high=True)
         checks.one_of("cls_loss", self.cls_loss, CLS_LOSSES)

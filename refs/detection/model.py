@@ -6,7 +6,9 @@
   ``P_l = lateral_l + upsample(P_{l+1})`` and a 3x3 output conv per level; strides above 32 come
   from stride-2 convs on top (RetinaNet's P6, P7).
 - Heads, shared by every level: the class subnet (``head_depth`` 3x3 convs + ReLU, then a 3x3
-  conv to ``A * C`` logits) and the box subnet (same, to ``A * 4`` offsets).
+  conv to ``A * C`` logits) and the box subnet (same, to ``A * 4`` offsets). ``head_norm="group"``
+  puts a group normalisation (16 groups, shared by the levels) before each ReLU of the heads, as
+  FCOS and ATSS do (Tian et al. 2019, Zhang et al. 2020): it speeds up training from scratch.
 - Prior initialisation (RetinaNet, section 4.1): the last class conv has bias
   ``b = -log((1 - pi) / pi)`` so that every anchor starts with ``sigmoid(b) = pi = 0.01``: the
   ~100k easy negatives then do not swamp the first steps. ``prior=None`` (``--no-prior-init``)
@@ -34,6 +36,8 @@ from keras import layers
 from refs.detection.anchors import AnchorGenerator
 
 BACKBONE_STRIDES = (4, 8, 16, 32)
+#: normalisation inside the shared heads: none (RetinaNet) or group normalisation (FCOS/ATSS)
+HEAD_NORMS = ("none", "group")
 
 
 def prior_logit(prior: float) -> float:
@@ -70,17 +74,23 @@ def backbone_features(inputs, widths: Sequence[int]) -> dict[int, keras.KerasTen
     return feats
 
 
-def _head(filters_out, depth, channels, bias_init, name):
-    convs = [
-        layers.Conv2D(channels, 3, padding="same", activation="relu",
-                      kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
-                      name=f"{name}_conv{i}")
-        for i in range(depth)
-    ]
-    convs.append(layers.Conv2D(filters_out, 3, padding="same",
-                               kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
-                               bias_initializer=bias_init, name=f"{name}_out"))
-    return convs
+def _head(filters_out, depth, channels, bias_init, name, norm="none"):
+    """The layers of one subnet: ``depth`` times conv3x3 (+ group norm) + ReLU, then the output
+    conv3x3. Shared by every level (one set of weights)."""
+    layers_ = []
+    for i in range(depth):
+        layers_.append(layers.Conv2D(
+            channels, 3, padding="same", activation=None if norm == "group" else "relu",
+            use_bias=norm != "group",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
+            name=f"{name}_conv{i}"))
+        if norm == "group":
+            layers_.append(layers.GroupNormalization(min(16, channels), name=f"{name}_gn{i}"))
+            layers_.append(layers.ReLU(name=f"{name}_relu{i}"))
+    layers_.append(layers.Conv2D(filters_out, 3, padding="same",
+                                 kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
+                                 bias_initializer=bias_init, name=f"{name}_out"))
+    return layers_
 
 
 def _apply(convs, x):
@@ -98,11 +108,17 @@ def build_retinanet(
     head_depth: int = 2,
     prior: float | None = 0.01,
     name: str = "retinanet",
+    head_norm: str = "none",
 ) -> keras.Model:
     """The detector network as a functional ``keras.Model`` with input ``(H, W, input_channels)``
     (any ``H, W`` that are multiples of the largest stride) and output ``(B, N, 4 + C)``."""
     if int(num_classes) < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    if head_norm not in HEAD_NORMS:
+        raise ValueError(f"head_norm must be one of {HEAD_NORMS}, got {head_norm!r}")
+    if head_norm == "group" and int(fpn_channels) % min(16, int(fpn_channels)):
+        raise ValueError(f"head_norm='group' needs fpn_channels divisible by 16 (or below 16), "
+                         f"got {fpn_channels}")
     gen = anchor_generator or AnchorGenerator()
     strides = list(gen.strides)
     if sorted(strides) != strides or any(s & (s - 1) or s < 4 for s in strides):
@@ -129,8 +145,8 @@ def build_retinanet(
         pyramid[s] = x
 
     bias = keras.initializers.Constant(prior_logit(prior)) if prior is not None else "zeros"
-    cls_convs = _head(a * num_classes, head_depth, fpn_channels, bias, "cls")
-    box_convs = _head(a * 4, head_depth, fpn_channels, "zeros", "box")
+    cls_convs = _head(a * num_classes, head_depth, fpn_channels, bias, "cls", head_norm)
+    box_convs = _head(a * 4, head_depth, fpn_channels, "zeros", "box", head_norm)
     boxes, logits = [], []
     for s in strides:
         boxes.append(layers.Reshape((-1, 4), name=f"box_flat{s}")(_apply(box_convs, pyramid[s])))
