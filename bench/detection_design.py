@@ -146,7 +146,7 @@ def main() -> None:
                                                          else v for k, v in fields.items()},
                 "seed": seed, "train_time_s": results["train_time_s"],
                 "steps": results["steps"], "test": results.get("test"), "conditions": table,
-                "seconds": round(time.perf_counter() - start, 1)}
+                "seconds": round(time.perf_counter() - start, 1), "machine": machine()}
             # re-read first: another variant may be training side by side into the same file
             doc = read_json(args.out) or doc
             doc["results"][key] = record

@@ -335,17 +335,23 @@ def design_section() -> str:
         f"scored on the robustness suite ({doc['images_per_condition']} canvases per "
         "condition); mAP@[.5:.95] (mean ± half-range over the seeds run).",
         "",
-        "| variant | seeds | train min | " + " | ".join(conditions) + " |",
-        "|---|---|---|" + "---|" * len(conditions),
+        "| variant | seeds | steps | train min | CPU | " + " | ".join(conditions) + " |",
+        "|---|---|---|---|---|" + "---|" * len(conditions),
     ]
+    cpus = []
     for vid, records in by_variant.items():
         minutes = sum(r["train_time_s"] for r in records) / len(records) / 60
-        lines.append(f"| {vid} | {len(records)} | {minutes:.1f} | " + " | ".join(
-            _mean_spread([r["conditions"][c]["mAP"] for r in records]) for c in conditions)
-            + " |")
+        cpu = (records[0].get("machine") or doc["machine"]).get("cpu", "?")
+        cpus += [cpu] if cpu not in cpus else []
+        lines.append(f"| {vid} | {len(records)} | {records[0]['steps']} | {minutes:.1f} | "
+                     f"{cpus.index(cpu) + 1} | " + " | ".join(
+                         _mean_spread([r["conditions"][c]["mAP"] for r in records])
+                         for c in conditions) + " |")
     lines += ["", "What each variant changes:", ""]
     lines += [f"- `{vid}`: {records[0]['what']}" for vid, records in by_variant.items()]
-    lines += ["", f"Measured on {doc['machine'].get('cpu', '?')}."]
+    lines += ["", "CPUs (2 cores each, shared with other work, so train minutes compare only "
+              "within one CPU and one load): "
+              + "; ".join(f"{i + 1}: {c}" for i, c in enumerate(cpus)) + "."]
     return "\n".join(lines) + "\n"
 
 
