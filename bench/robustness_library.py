@@ -86,6 +86,23 @@ def valid_inputs(kind: str) -> tuple[np.ndarray, ...]:
         if kind == "sparse_prob":
             return labels, (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).astype(f)
         return labels, logits
+    if kind == "ctc":  # labels (N, 2) 0-padded, logits (N, T=5, C)
+        return np.array([[1, 2], [2, 0], [1, 1], [0, 0]]), rng.normal(0, 2, (N, 5, C)).astype(f)
+    if kind in ("metric", "similarity"):  # labels (N,), embeddings (N, C) / similarities (N, N)
+        labels = np.array([0, 0, 1, 1])
+        if kind == "similarity":
+            return labels, rng.normal(0, 2, (N, N)).astype(f)
+        emb = rng.normal(size=(N, C))
+        return labels, (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(f)
+    if kind == "multilabel":  # multi-hot (N, 2), similarities (N, N)
+        return np.array([[1, 0], [1, 1], [0, 1], [0, 1]]), rng.normal(0, 2, (N, N)).astype(f)
+    if kind == "pair_distance":  # similar (1) / dissimilar (0) pairs, distances: (N, 1)
+        return np.array([[1], [0], [1], [0]], f), rng.uniform(0.1, 2, (N, 1)).astype(f)
+    if kind == "logits_one":  # sparsemax(logits)
+        return (rng.normal(0, 2, (N, C)).astype(f),)
+    if kind == "sparsemax_triple":  # sparsemax_loss(logits, sparsemax(logits), labels)
+        logits = rng.normal(0, 2, (N, C)).astype(f)
+        return logits, np.asarray(L.sparsemax(logits)), np.eye(C, dtype=f)[[0, 2, 1, 2]]
     if kind == "margin":
         y = np.array([[1, -1, 1], [-1, -1, 1], [1, 1, -1], [-1, 1, -1]], f)
         return y, rng.normal(0, 2, (N, C)).astype(f)
@@ -174,6 +191,15 @@ MARGIN_OOR = [
 ]
 
 CE = {"from_logits": Hyper("bool"), "label_smoothing": Hyper("unit"), "axis": Hyper("axis")}
+TRIPLET = {"margin": Hyper("nonneg"),
+           "distance_metric": Hyper("choice", choices=("L2", "squared-L2", "angular"))}
+BOX_HYPER = {"bounding_box_format": Hyper("choice", choices=("xyxy", "yxyx", "xywh",
+                                                             "center_xywh", "center_yxhw")),
+             "axis": Hyper("axis")}
+BOX_OOR = [
+    ("3 coordinates", lambda a: (a[0][:, :3], a[1][:, :3]), ("y_true", "y_pred")),
+    ("x_max < x_min", lambda a: (a[0], a[1][:, [2, 1, 0, 3]]), ("y_pred",)),
+]
 
 SPECS = [
     Spec("mean_squared_error", "MeanSquaredError", "regression"),
@@ -208,6 +234,21 @@ SPECS = [
     Spec("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "sparse_logit",
          {"from_logits": Hyper("bool"), "axis": Hyper("axis")}, fixed={"from_logits": True},
          inf_ok="sparse", out_of_range=SPARSE_OOR),
+    Spec("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "sparse_logit",
+         {"from_logits": Hyper("bool"), "axis": Hyper("axis")},
+         fixed={"from_logits": True, "ignore_class": 255}, inf_ok="sparse",
+         out_of_range=SPARSE_OOR),
+    Spec("categorical_generalized_cross_entropy", "CategoricalGeneralizedCrossEntropy",
+         "sparse_prob", {"q": Hyper("unit")}, out_of_range=SPARSE_OOR + PROB_OOR),
+    Spec("ctc", "CTC", "ctc",
+         out_of_range=[("label=C", lambda a: _replace(a, 0, _set(a[0], (0, 0), C)), ("y_true",)),
+                       ("label=-1", lambda a: _replace(a, 0, _set(a[0], (0, 0), -1)),
+                        ("y_true",)),
+                       ("label after the padding",
+                        lambda a: (np.array([[1, 2], [0, 2], [1, 1], [0, 0]]), a[1]),
+                        ("y_true",)),
+                       ("label longer than the frames",
+                        lambda a: (np.array([[1, 1, 1, 1]] * N), a[1]), ("y_true",))]),
     Spec("kl_divergence", "KLDivergence", "cat_prob",
          out_of_range=PROB_OOR + [("y_true<0", lambda a: _replace(a, 0, _set(a[0], (0, 0),
                                                                               -0.1)),
@@ -245,6 +286,77 @@ SPECS = [
     Spec("giou_loss", None, "boxes", {"mode": Hyper("choice", choices=("giou", "iou"))},
          out_of_range=[("3 coordinates", lambda a: (a[0][:, :3], a[1][:, :3]),
                         ("y_true", "y_pred"))]),
+    Spec("iou_loss", "IoULoss", "boxes", dict(BOX_HYPER, mode=Hyper(
+        "choice", choices=("linear", "quadratic", "log"))), out_of_range=BOX_OOR),
+    Spec("generalized_iou_loss", "GIoULoss", "boxes", dict(BOX_HYPER, mode=Hyper(
+        "choice", choices=("giou", "iou"))), out_of_range=BOX_OOR),
+    Spec("diou_loss", "DIoULoss", "boxes", dict(BOX_HYPER), out_of_range=BOX_OOR),
+    Spec("ciou_loss", "CIoULoss", "boxes", dict(BOX_HYPER), fixed={"bounding_box_format": "xyxy"},
+         out_of_range=BOX_OOR),
+    Spec("smooth_l1_loss", "SmoothL1Loss", "regression", {"l1_cutoff": Hyper("positive")}),
+    # refs.losses.focal: keras-cv's focal loss, CenterNet's, sparse focal, Poly-1, balanced
+    Spec("focal_loss", "FocalLoss", "binary_prob",
+         {"alpha": Hyper("unit"), "gamma": Hyper("nonneg"), "from_logits": Hyper("bool"),
+          "label_smoothing": Hyper("unit"), "axis": Hyper("axis")},
+         out_of_range=BINARY_OOR + PROB_OOR),
+    Spec("focal_loss", "FocalLoss", "binary_logit", {"gamma": Hyper("nonneg")},
+         fixed={"from_logits": True}, inf_ok="binary", out_of_range=BINARY_OOR),
+    Spec("binary_penalty_reduced_focal_cross_entropy", "BinaryPenaltyReducedFocalCrossEntropy",
+         "binary_prob",
+         {"alpha": Hyper("nonneg"), "beta": Hyper("nonneg"), "from_logits": Hyper("bool"),
+          "positive_threshold": Hyper("unit"), "positive_weight": Hyper("nonneg"),
+          "negative_weight": Hyper("nonneg")}, out_of_range=BINARY_OOR + PROB_OOR),
+    Spec("sparse_categorical_focal_crossentropy", "SparseCategoricalFocalCrossentropy",
+         "sparse_prob", {"alpha": Hyper("unit", per_class=True), "gamma": Hyper("nonneg"),
+                         "from_logits": Hyper("bool"), "axis": Hyper("axis")},
+         out_of_range=SPARSE_OOR + PROB_OOR),
+    Spec("sparse_categorical_focal_crossentropy", "SparseCategoricalFocalCrossentropy",
+         "sparse_logit", {"alpha": Hyper("unit", per_class=True)},
+         fixed={"from_logits": True, "ignore_class": 255}, inf_ok="sparse",
+         out_of_range=SPARSE_OOR),
+    Spec("poly1_cross_entropy", "Poly1CrossEntropy", "cat_prob", dict(CE),
+         out_of_range=CAT_OOR + PROB_OOR),
+    Spec("poly1_cross_entropy", "Poly1CrossEntropy", "cat_logit", {}, fixed={"from_logits": True},
+         inf_ok="categorical", out_of_range=CAT_OOR),
+    Spec("poly1_focal", "Poly1FocalLoss", "binary_prob",
+         {"apply_class_balancing": Hyper("bool"), "alpha": Hyper("unit"),
+          "gamma": Hyper("nonneg"), "label_smoothing": Hyper("unit"), "axis": Hyper("axis")},
+         out_of_range=BINARY_OOR + PROB_OOR),
+    Spec("poly1_focal", "Poly1FocalLoss", "binary_logit", {}, fixed={"from_logits": True},
+         inf_ok="binary", out_of_range=BINARY_OOR),
+    Spec("class_balanced_loss", "ClassBalanced", "sparse_logit", {"beta": Hyper("unit")},
+         fixed={"loss": L.SparseCategoricalCrossentropy(from_logits=True),
+                "samples_per_class": [100, 10, 1], "beta": 0.99}, inf_ok="sparse",
+         out_of_range=SPARSE_OOR),
+    # refs.losses.segmentation: (N, C) inputs as N pixels (binary / multilabel) or N pixels of
+    # C classes (multiclass, integer labels).
+    Spec("dice", "Dice", "binary_prob", {"axis": Hyper("axis")},
+         out_of_range=BINARY_OOR + PROB_OOR),
+    Spec("dice", "Dice", "sparse_prob",
+         {"from_logits": Hyper("bool"), "smooth": Hyper("nonneg"), "log_loss": Hyper("bool"),
+          "eps": Hyper("positive")}, fixed={"mode": "multiclass"},
+         out_of_range=SPARSE_OOR + PROB_OOR),
+    Spec("tversky", "Tversky", "binary_prob",
+         {"alpha": Hyper("nonneg"), "beta": Hyper("nonneg"), "axis": Hyper("axis")},
+         out_of_range=BINARY_OOR + PROB_OOR),
+    Spec("jaccard", "Jaccard", "binary_logit",
+         {"mode": Hyper("choice", choices=("binary", "multiclass", "multilabel")),
+          "smooth": Hyper("nonneg"), "log_loss": Hyper("bool"), "eps": Hyper("positive")},
+         fixed={"from_logits": True}, out_of_range=BINARY_OOR),
+    Spec("focal_tversky", "FocalTversky", "sparse_logit",
+         {"alpha": Hyper("nonneg"), "beta": Hyper("nonneg"), "gamma": Hyper("positive")},
+         fixed={"mode": "multiclass", "from_logits": True}, out_of_range=SPARSE_OOR),
+    Spec("lovasz", "Lovasz", "binary_logit",
+         {"mode": Hyper("choice", choices=("binary", "multiclass")),
+          "per_image": Hyper("bool")}, out_of_range=BINARY_OOR),
+    Spec("lovasz", "Lovasz", "sparse_logit", {"per_image": Hyper("bool")},
+         fixed={"mode": "multiclass"}, out_of_range=SPARSE_OOR),
+    Spec("mcc", "MCC", "binary_prob", {"eps": Hyper("positive")},
+         out_of_range=BINARY_OOR + PROB_OOR),
+    Spec("soft_binary_crossentropy", "SoftBinaryCrossentropy", "binary_logit",
+         {"smooth_factor": Hyper("unit")}, out_of_range=BINARY_OOR),
+    Spec("soft_categorical_crossentropy", "SoftCategoricalCrossentropy", "sparse_logit",
+         {"smooth_factor": Hyper("unit")}, out_of_range=SPARSE_OOR),
     Spec("discriminator_minimax_loss", "DiscriminatorMinimaxLoss", "gan_pair",
          {"real_label_smoothing": Hyper("unit")}, gan_inf={0: "+", 1: "-"}),
     Spec("generator_saturating_loss", "GeneratorSaturatingLoss", "gan_one", gan_inf={0: "-"}),
@@ -258,10 +370,36 @@ SPECS = [
          gan_inf={0: "+", 1: "-"}),
     Spec("hinge_generator_loss", "HingeGeneratorLoss", "gan_one"),
     Spec("gradient_penalty", None, "gradients"),
+    # tfa's metric-learning losses (labels, embeddings) and Keras 3's circle loss
+    Spec("triplet_semihard_loss", "TripletSemiHardLoss", "metric", dict(TRIPLET)),
+    Spec("triplet_hard_loss", "TripletHardLoss", "metric",
+         {**TRIPLET, "soft": Hyper("bool")}),
+    Spec("lifted_struct_loss", "LiftedStructLoss", "metric", {"margin": Hyper("nonneg")}),
+    Spec("circle", "Circle", "metric", {"gamma": Hyper("positive"), "margin": Hyper("nonneg"),
+                                        "remove_diagonal": Hyper("bool")}),
+    Spec("npairs_loss", "NpairsLoss", "similarity", empty_ok=False),
+    Spec("npairs_multilabel_loss", "NpairsMultilabelLoss", "multilabel", empty_ok=False,
+         out_of_range=[("y_true=2", lambda a: _replace(a, 0, _set(a[0], (0, 0), 2)),
+                        ("y_true",))]),
+    Spec("contrastive_loss", "ContrastiveLoss", "pair_distance", {"margin": Hyper("nonneg")},
+         out_of_range=[("y_true=2", lambda a: _replace(a, 0, _set(a[0], 0, 2.0)), ("y_true",)),
+                       ("negative distance", lambda a: _replace(a, 1, _set(a[1], 0, -0.5)),
+                        ("y_pred",))]),
+    # tfa's pinball, sparsemax and weighted kappa losses
+    Spec("pinball_loss", "PinballLoss", "regression", {"tau": Hyper("unit", per_class=True)}),
+    Spec("sparsemax", None, "logits_one", {"axis": Hyper("axis")}),
+    Spec("sparsemax_loss", None, "sparsemax_triple"),
+    Spec(None, "SparsemaxLoss", "cat_logit", {"from_logits": Hyper("bool")},
+         out_of_range=CAT_OOR),
+    Spec("weighted_kappa_loss", "WeightedKappaLoss", "cat_prob",
+         {"weightage": Hyper("choice", choices=("linear", "quadratic")),
+          "epsilon": Hyper("positive")}, fixed={"num_classes": C},
+         out_of_range=CAT_OOR + PROB_OOR),
 ]
 
 # Class-only hyperparameters (the function has no such argument).
 CLASS_HYPER = {
+    "CIoULoss": {"eps": Hyper("positive")},
     "WassersteinCriticLoss": {"gradient_penalty_weight": Hyper("nonneg")},
 }
 
@@ -288,6 +426,8 @@ def _positional_names(fn) -> list[str]:
 
 def _arg_names(spec: Spec, on_class: bool) -> list[tuple[str, ...]]:
     """For each positional argument: the names a clear error about it may use."""
+    if spec.fn is None:  # a class whose loss function has another signature (SparsemaxLoss)
+        return [("y_true",), ("y_pred",)]
     fn = getattr(L, spec.fn)
     names = _positional_names(fn)
     out = []
@@ -393,10 +533,11 @@ def input_cases(spec: Spec) -> list[Case]:
                 add(kind, mutated, "error", names[i])
         # shapes and ranks
         all_names = tuple(sorted(set(sum(names, ()))))
-        if spec.inputs not in ("gan_one", "gradients"):
+        if spec.inputs not in ("gan_one", "gradients", "logits_one"):
             last = len(args) - 1
             wider = np.concatenate([args[last], args[last][..., :1]], -1)
-            if not spec.inputs.startswith("sparse"):  # (sparse: one more class is valid)
+            if not spec.inputs.startswith(("sparse", "ctc", "metric")):  # (one more class or
+                # embedding dimension is valid)
                 add("wrong last dimension", _replace(args, last, wider), "error", all_names)
             add("extra axis on arg 0", _replace(args, 0, np.stack([args[0]] * 2, -1)),
                 "error", all_names)

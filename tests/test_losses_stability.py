@@ -82,6 +82,8 @@ CASES = [
     (L.MeanAbsoluteError, {}, "regression"),
     (L.Huber, {"delta": 0.5}, "regression"),
     (L.LogCosh, {}, "regression"),
+    (L.SmoothL1Loss, {"l1_cutoff": 0.5}, "regression"),
+    (L.PinballLoss, {"tau": 0.9}, "regression"),
     (L.MeanSquaredLogarithmicError, {}, "nonneg"),
     (L.MeanAbsolutePercentageError, {}, "nonneg"),
     (L.Poisson, {}, "nonneg"),
@@ -93,12 +95,40 @@ CASES = [
     (L.CategoricalCrossentropy, {}, "categorical_probs"),
     (L.SparseCategoricalCrossentropy, {"from_logits": True}, "sparse_logits"),
     (L.SparseCategoricalCrossentropy, {}, "sparse_probs"),
+    (L.CategoricalGeneralizedCrossEntropy, {"q": 0.5}, "sparse_probs"),
     (L.CategoricalFocalCrossentropy, {"from_logits": True}, "categorical_logits"),
     (L.CategoricalFocalCrossentropy, {}, "categorical_probs"),
+    (L.FocalLoss, {"from_logits": True}, "binary_logits"),
+    (L.FocalLoss, {"gamma": 0.5, "label_smoothing": 0.1}, "binary_probs"),
+    (L.SparseCategoricalFocalCrossentropy, {"from_logits": True}, "sparse_logits"),
+    (L.SparseCategoricalFocalCrossentropy, {"alpha": [0.1, 0.2, 0.3, 0.4]}, "sparse_probs"),
+    # CenterNet's loss clips p to [1e-4, 0.9999] after the sigmoid: saturated logits have a
+    # zero gradient by design, so only probabilities here.
+    (L.BinaryPenaltyReducedFocalCrossEntropy, {}, "binary_probs"),
+    (L.Poly1CrossEntropy, {"from_logits": True}, "categorical_logits"),
+    (L.Poly1CrossEntropy, {"epsilon": -1.0}, "categorical_probs"),
+    (L.Poly1FocalLoss, {"from_logits": True}, "binary_logits"),
+    (L.Poly1FocalLoss, {"apply_class_balancing": True}, "binary_probs"),
+    (L.ClassBalanced, {"loss": L.SparseCategoricalCrossentropy(from_logits=True),
+                       "samples_per_class": [1000, 100, 10, 1], "beta": 0.99}, "sparse_logits"),
     (L.KLDivergence, {}, "categorical_probs"),
     (L.CategoricalHinge, {}, "categorical_logits"),
+    (L.SparsemaxLoss, {}, "categorical_logits"),
+    (L.WeightedKappaLoss, {"num_classes": C}, "categorical_probs"),
     (L.CosineSimilarity, {}, "cosine"),
     (L.CosineDistance, {}, "cosine"),
+    # Segmentation (refs.losses.segmentation): (N, C) inputs as N pixels; the smp overlap
+    # losses take probabilities here (saturated logits give them a zero gradient). More
+    # extremes, multiclass Lovász, float16/bfloat16 and XLA in test_losses_segmentation.py.
+    (L.Dice, {}, "binary_probs"),
+    (L.Dice, {"mode": "multiclass"}, "sparse_probs"),
+    (L.Tversky, {"alpha": 0.7, "beta": 0.3}, "binary_probs"),
+    (L.Jaccard, {"mode": "multilabel"}, "binary_probs"),
+    (L.FocalTversky, {"mode": "multiclass", "gamma": 0.75}, "sparse_probs"),
+    (L.Lovasz, {}, "binary_logits"),
+    (L.MCC, {}, "binary_probs"),
+    (L.SoftBinaryCrossentropy, {"smooth_factor": 0.1}, "binary_logits"),
+    (L.SoftCategoricalCrossentropy, {"smooth_factor": 0.1}, "sparse_logits"),
 ]
 IDS = [f"{cls.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for cls, kw, _ in CASES]
 
@@ -119,6 +149,15 @@ def test_every_exported_loss_class_is_covered():
         if isinstance(getattr(L, name), type) and issubclass(getattr(L, name), L.Loss)
         and getattr(L, name) is not L.Loss
         and getattr(L, name).__module__ != "refs.losses.adversarial"
+        # The metric-learning losses take (labels (B,), embeddings (B, D)) or pair distances:
+        # their extremes, float16/bfloat16 and XLA are tested in test_losses_metric_learning.py.
+        and getattr(L, name).__module__ != "refs.losses.metric_learning"
+        # CTC takes (B, L) labels and (B, T, C) logits: its extremes, float16/bfloat16 and XLA
+        # are tested in test_losses_keras3_golden.py.
+        and getattr(L, name) is not L.CTC
+        # The IoU-family box losses take (..., 4) boxes with x_max >= x_min: their extremes,
+        # float16/bfloat16 and XLA are tested in test_losses_boxes.py.
+        and name not in ("IoULoss", "GIoULoss", "DIoULoss", "CIoULoss")
     }
     assert exported == {cls.__name__ for cls, _, _ in CASES}
 

@@ -1,4 +1,4 @@
-"""Probabilistic losses: binary, categorical and sparse cross-entropies, KL divergence, Poisson.
+"""Probabilistic losses: binary, categorical, sparse and generalized cross-entropies, KL, Poisson.
 
 Binary cross-entropy
 --------------------
@@ -27,6 +27,10 @@ Keras 2 exactly: categorical cross-entropy renormalises each row to sum to 1 and
 cross-entropy of the logs (so the *clipped* row is renormalised); KL divergence clips both
 arguments to ``[1e-7, 1]``. Logits use the fused, stable softmax cross-entropy.
 
+The sparse loss takes Keras 3's ``ignore_class`` (ignored entries give 0 and drop out of the
+class's mean) and any class ``axis``. ``categorical_generalized_cross_entropy`` (Keras 3's
+generalized cross-entropy, ``(1 - p_y^q) / q``) also takes integer labels and probabilities.
+
 Poisson
 -------
 ``poisson`` is the negative log-likelihood of a count under a predicted rate (up to a
@@ -36,7 +40,9 @@ constant), with Keras 2's ``eps = 1e-7`` inside the log.
 from __future__ import annotations
 
 import math
+import numbers
 
+import numpy as np
 from keras import ops
 
 from refs.losses.base import (
@@ -49,13 +55,16 @@ from refs.losses.base import (
     register,
 )
 from refs.losses.validation import (
+    WrongTypeError,
     check_axis,
     check_bool,
     check_broadcast,
+    check_int,
     check_positive,
     check_reduced_axis,
     check_unit_interval,
     check_values,
+    concrete_sample,
     convert_input,
     resolve_infinities,
     static_shape,
@@ -65,6 +74,7 @@ __all__ = [
     "BalancedBinaryCrossentropy",
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy",
     "KLDivergence",
     "Poisson",
     "SparseCategoricalCrossentropy",
@@ -72,6 +82,7 @@ __all__ = [
     "balanced_binary_crossentropy",
     "binary_crossentropy",
     "categorical_crossentropy",
+    "categorical_generalized_cross_entropy",
     "kl_divergence",
     "poisson",
     "sparse_categorical_crossentropy",
@@ -155,6 +166,12 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
     Returns:
         The per-sample loss, shape ``y_pred.shape`` without ``axis``.
+
+    Deliberate differences from Keras 3.15 (same arguments and defaults otherwise): from
+    probabilities refs keeps Keras 2's ``log(p + eps)`` after the clip (Keras 3 takes
+    ``log(p)``: a relative difference of about ``1e-7 / p``, 15.42 instead of 16.12 at
+    ``p = 1, y = 0``), and never reads the logits behind a sigmoid output (see the module
+    docstring).
 
     Example::
 
@@ -254,7 +271,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
     ``p`` is ``softmax(y_pred)`` with ``from_logits=True`` (fused and stable), otherwise the
     given probabilities renormalised (``p / sum p``) and clipped to [1e-7, 1 - 1e-7].
-    ``label_smoothing = s`` replaces ``y`` by ``y (1 - s) + s / C``.
+    ``label_smoothing = s`` replaces ``y`` by ``y (1 - s) + s / C``, ``C`` the size of the class
+    ``axis`` (Keras 3.15 divides by ``y_true.shape[-1]`` even when ``axis != -1``, which is not
+    the number of classes there: a deliberate difference).
 
     Args:
         y_true: one-hot (or probability) targets, same shape as ``y_pred``.
@@ -293,72 +312,180 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -ops.sum(y_true * ops.log(p), axis=axis)
 
 
-@register
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
-    """Cross-entropy with integer class labels: ``-log p[y]``.
+def _check_ignore_class(ignore_class):
+    """``ignore_class``: None or an integer label (not a bool, not a float)."""
+    if ignore_class is None:
+        return None
+    return check_int("ignore_class", ignore_class)
 
-    ``y_true`` holds class indices in ``[0, C)``, shape ``y_pred.shape[:-1]`` (a trailing axis
-    of 1 is accepted). From probabilities (Keras's convention): ``p`` is clipped to
-    [1e-7, 1 - 1e-7] and the loss is ``-log softmax(log p)[y]``, i.e. the clipped row is
-    renormalised. One-hot targets are rejected (use :func:`categorical_crossentropy`).
 
-    Example::
+def sparse_labels(name: str, y_true, y_pred, axis: int = -1):
+    """``(labels, y_pred, axis)`` of a sparse loss, shapes checked; classes moved to the end.
 
-        >>> sparse_categorical_crossentropy([1], [[0.2, 0.8]])   # -log 0.8
-        [0.223144]
+    ``y_true`` must have the shape of ``y_pred`` without its class ``axis`` (or with a 1
+    there); the returned ``labels`` have that shape and the returned ``y_pred`` has its classes
+    on the last axis. One-hot ``y_true`` (the shape of ``y_pred``) is rejected with a hint.
     """
-    check_bool("from_logits", from_logits)
-    name = "sparse_categorical_crossentropy"
     y_true = convert_input(name, "y_true", y_true)
     y_pred = as_float_tensor(convert_input(name, "y_pred", y_pred))
     pred_shape, true_shape = static_shape(y_pred), static_shape(y_true)
     if not pred_shape:
         raise ValueError(f"{name}: y_pred must have a class axis (shape (..., C)), got a scalar")
-    axis = check_axis("axis", axis, len(pred_shape))
-    if axis % len(pred_shape) != len(pred_shape) - 1:
-        raise ValueError(f"{name}: axis must be the class axis of y_pred, the last one (-1), "
-                         f"got {axis}")
-    if pred_shape[-1] == 0:
-        raise ValueError(f"{name}: y_pred of shape {pred_shape} has no classes")
-    if len(true_shape) == len(pred_shape):
-        if true_shape[-1] == 1:
-            y_true = ops.squeeze(y_true, -1)
-        elif true_shape[-1] is not None and true_shape[-1] == pred_shape[-1]:
-            fix = ("pass integer labels (argmax over the last axis) or use "
+    rank = len(pred_shape)
+    axis = check_axis("axis", axis, rank) % rank
+    if pred_shape[axis] == 0:
+        raise ValueError(f"{name}: y_pred of shape {pred_shape} has no classes on axis {axis}")
+    where = f"y_pred.shape without axis {axis}" if axis != rank - 1 else "y_pred.shape[:-1]"
+    wanted = pred_shape[:axis] + pred_shape[axis + 1:]
+    if len(true_shape) == rank:
+        if true_shape[axis] == 1:
+            y_true = ops.squeeze(y_true, axis)
+        elif true_shape[axis] is not None and true_shape[axis] == pred_shape[axis]:
+            fix = ("pass integer labels (argmax over the class axis) or use "
                    "categorical_crossentropy")
-            if len(pred_shape) == 1:  # or y_pred lacks its class axis
+            if rank == 1:  # or y_pred lacks its class axis
                 fix = ("or y_pred lacks its class axis (it needs shape y_true.shape + (C,)); "
                        "for one-hot targets " + fix)
             raise ValueError(
                 f"{name}: y_true has the shape of y_pred {pred_shape}: it looks one-hot; {fix}"
             )
     true_shape = static_shape(y_true)
-    if len(true_shape) != len(pred_shape) - 1 or any(
-        a is not None and b is not None and a != b for a, b in zip(true_shape, pred_shape)
+    if len(true_shape) != rank - 1 or any(
+        a is not None and b is not None and a != b for a, b in zip(true_shape, wanted)
     ):
         raise ValueError(
-            f"{name}: y_true must have shape y_pred.shape[:-1] = {pred_shape[:-1]}, "
-            f"got {true_shape}"
+            f"{name}: y_true must have shape {where} = {wanted} (classes on axis={axis - rank}"
+            f" of y_pred {pred_shape}), got {true_shape}"
         )
-    _check_classes(name, y_pred, axis)
-    num_classes = pred_shape[axis]
+    if axis != rank - 1:
+        y_pred = ops.moveaxis(y_pred, axis, -1)
+    return y_true, y_pred, axis
+
+
+def _valid_labels(y_true, ignore_class):
+    """The eager sample of ``y_true`` without its ``ignore_class`` entries (for the checks)."""
+    if ignore_class is None:
+        return y_true
+    sample = concrete_sample(y_true)
+    return None if sample is None else sample[sample != ignore_class]
+
+
+@register
+def sparse_categorical_crossentropy(
+    y_true, y_pred, from_logits=False, ignore_class=None, axis=-1
+):
+    """Cross-entropy with integer class labels: ``-log p[y]``.
+
+    ``y_true`` holds class indices in ``[0, C)``, the shape of ``y_pred`` without its class
+    ``axis`` (a 1 in its place is accepted). From probabilities (Keras's convention): ``p`` is
+    clipped to [1e-7, 1 - 1e-7] and the loss is ``-log softmax(log p)[y]``, i.e. the clipped
+    row is renormalised. One-hot targets are rejected (use :func:`categorical_crossentropy`).
+
+    Args:
+        from_logits: whether ``y_pred`` holds logits.
+        ignore_class: None, or an integer label (e.g. 255 or -1: "void" pixels) whose entries
+            give a loss of 0 whatever ``y_pred`` holds there (gradient 0 too); the class
+            :class:`SparseCategoricalCrossentropy` also leaves them out of its mean, as Keras.
+        axis: the class axis of ``y_pred``. Keras 3.15 on TensorFlow accepts only -1; refs
+            accepts any axis (``axis=1``: channels-first ``(B, C, d...)`` with labels
+            ``(B, d...)``) and moves it to the end.
+
+    Example::
+
+        >>> sparse_categorical_crossentropy([1], [[0.2, 0.8]])   # -log 0.8
+        [0.223144]
+        >>> sparse_categorical_crossentropy([1, 255], [[0.2, 0.8]] * 2, ignore_class=255)
+        [0.223144, 0.0]
+    """
+    check_bool("from_logits", from_logits)
+    ignore_class = _check_ignore_class(ignore_class)
+    name = "sparse_categorical_crossentropy"
+    y_true, y_pred, _ = sparse_labels(name, y_true, y_pred, axis)
+    _check_classes(name, y_pred, -1)
+    num_classes = static_shape(y_pred)[-1]
+    classes = f"0..{num_classes - 1 if num_classes else 'C-1'}"
     infinite = check_values(
+        name,
+        _valid_labels(y_true, ignore_class),
+        y_pred,
+        true_range=None if num_classes is None else (0, num_classes - 1),
+        integer_labels=True,
+        true_hint=f"labels are class indices {classes}"
+        + ("" if ignore_class is None else f" or ignore_class={ignore_class}"),
+        pred_range=None if from_logits else (0.0, 1.0),
+        pred_hint=_PROBABILITY_HINT,
+        infinite_pred=from_logits,
+    )
+    valid = None
+    if ignore_class is not None:
+        valid = ops.not_equal(y_true, ops.cast(ignore_class, y_true.dtype))
+        y_true = ops.where(valid, y_true, ops.zeros_like(y_true))
+        y_pred = ops.where(ops.expand_dims(valid, -1), y_pred, ops.zeros_like(y_pred))
+    y_pred = resolve_infinities(name, "sparse", y_true, y_pred, infinite)
+    labels = ops.cast(y_true, "int32")
+    if not from_logits:
+        eps = epsilon_like(y_pred)
+        y_pred = ops.log(ops.clip(y_pred, eps, 1.0 - eps))
+    loss = ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True, axis=-1)
+    if valid is not None:
+        loss = ops.where(valid, loss, ops.zeros_like(loss))
+    return loss
+
+
+def check_q(q):
+    """``q`` of the generalized cross-entropy: a real number in (0, 1]."""
+    if isinstance(q, (bool, np.bool_)) or not isinstance(q, numbers.Real):
+        raise WrongTypeError(f"q must be a number in (0, 1], got {type(q).__name__} {q!r}")
+    if not 0.0 < float(q) <= 1.0:
+        raise ValueError(f"q must be in (0, 1] (Keras: 0 < q < 1), got {q!r}")
+    return float(q)
+
+
+@register
+def categorical_generalized_cross_entropy(y_true, y_pred, q=0.5):
+    """Generalized cross-entropy (Zhang & Sabuncu, 2018): ``(1 - p_y^q) / q``.
+
+    ``p_y`` is the probability ``y_pred`` gives the true class (the rows are used as given,
+    not renormalised). ``q`` in (0, 1] trades robustness to label noise for speed of learning:
+    ``q -> 0`` tends to the cross-entropy ``-log p_y`` (its gradient is large on hard, possibly
+    mislabelled, examples); ``q = 1`` is ``1 - p_y``, the MAE of the one-hot target up to a
+    factor 2 (noise-robust but slow). Keras 3.15 requires ``0 < q < 1``; refs also accepts
+    ``q = 1``. At ``p_y = 0`` the exact gradient ``-p_y^(q-1)`` is infinite: refs returns the
+    value ``1 / q`` with a gradient of 0 there (Keras: inf), so training never sees inf/NaN.
+
+    Args:
+        y_true: integer labels in ``[0, C)``, shape ``y_pred.shape[:-1]`` (or with a trailing 1).
+        y_pred: probabilities ``(..., C)``, classes on the last axis.
+        q: the exponent, in (0, 1].
+
+    Returns:
+        The per-sample loss, shape ``y_pred.shape[:-1]``.
+
+    Example::
+
+        >>> categorical_generalized_cross_entropy([0], [[0.25, 0.75]], q=0.5)   # (1 - .5)/.5
+        [1.0]
+    """
+    name = "categorical_generalized_cross_entropy"
+    check_q(q)
+    y_true, y_pred, _ = sparse_labels(name, y_true, y_pred)
+    num_classes = static_shape(y_pred)[-1]
+    check_values(
         name,
         y_true,
         y_pred,
         true_range=None if num_classes is None else (0, num_classes - 1),
         integer_labels=True,
         true_hint=f"labels are class indices 0..{num_classes - 1 if num_classes else 'C-1'}",
-        pred_range=None if from_logits else (0.0, 1.0),
-        pred_hint=_PROBABILITY_HINT,
-        infinite_pred=from_logits,
+        pred_range=(0.0, 1.0),
+        pred_hint="y_pred holds probabilities (apply softmax to logits first)",
     )
-    y_pred = resolve_infinities(name, "sparse", y_true, y_pred, infinite)
-    labels = ops.cast(y_true, "int32")
-    if not from_logits:
-        eps = epsilon_like(y_pred)
-        y_pred = ops.log(ops.clip(y_pred, eps, 1.0 - eps))
-    return ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True, axis=axis)
+    one_hot = ops.one_hot(ops.cast(y_true, "int32"), ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+    p = ops.sum(one_hot * y_pred, axis=-1)
+    positive = p > 0
+    power = ops.power(ops.where(positive, p, ops.ones_like(p)), q)
+    power = ops.where(positive, power, ops.zeros_like(p))
+    return (1.0 - power) / ops.convert_to_tensor(q, dtype=y_pred.dtype)
 
 
 @register
@@ -419,6 +546,18 @@ class BinaryCrossentropy(CrossentropyLoss):
 
     loss_fn = staticmethod(binary_crossentropy)
     default_name = "binary_crossentropy"
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(from_logits, label_smoothing, axis, reduction=reduction, name=name,
+                         dtype=dtype)
 
 
 @register
@@ -489,19 +628,39 @@ class CategoricalCrossentropy(CrossentropyLoss):
     loss_fn = staticmethod(categorical_crossentropy)
     default_name = "categorical_crossentropy"
 
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(from_logits, label_smoothing, axis, reduction=reduction, name=name,
+                         dtype=dtype)
+
 
 @register
 class SparseCategoricalCrossentropy(Loss):
     """Cross-entropy ``-log p[y]`` on integer labels (:func:`sparse_categorical_crossentropy`).
 
-    Example: ``SparseCategoricalCrossentropy()([1], [[0.2, 0.8]])`` is -log 0.8 = 0.2231.
+    ``ignore_class`` (Keras 3's semantics): entries whose label equals it give 0 and are left
+    out of the mean -- ``"sum_over_batch_size"`` (and ``"mean"``) divide by the number of
+    non-ignored entries (0 when every entry is ignored); ``"sum"`` and ``"none"`` just see the
+    zeros; ``"mean_with_sample_weight"`` divides by the weights of the non-ignored entries.
+    ``axis`` is the class axis of ``y_pred`` (any axis; Keras 3.15 on TensorFlow: only -1).
+
+    Example: ``SparseCategoricalCrossentropy()([1], [[0.2, 0.8]])`` is -log 0.8 = 0.2231;
+    ``SparseCategoricalCrossentropy(ignore_class=255)([1, 255], [[0.2, 0.8]] * 2)`` too.
     """
 
     def __init__(
         self,
         from_logits=False,
-        axis=-1,
+        ignore_class=None,
         reduction="sum_over_batch_size",
+        axis=-1,
         name="sparse_categorical_crossentropy",
         dtype=None,
     ):
@@ -511,7 +670,65 @@ class SparseCategoricalCrossentropy(Loss):
             name=name,
             dtype=dtype,
             from_logits=check_bool("from_logits", from_logits),
+            ignore_class=_check_ignore_class(ignore_class),
             axis=check_axis("axis", axis),
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        if config["ignore_class"] is None:
+            del config["ignore_class"]  # configs saved before ignore_class stay identical
+        return config
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        ignore_class = self._hyper["ignore_class"]
+        if ignore_class is None:
+            return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+        labels, _, _ = sparse_labels(self.name, y_true, y_pred, self._hyper["axis"])
+        dtype = self.dtype or "float32"
+        valid = ops.cast(ops.not_equal(labels, ops.cast(ignore_class, labels.dtype)), dtype)
+        if self.reduction in ("sum_over_batch_size", "mean"):
+            # Keras's masked mean: weight total / valid on the kept entries, so that the mean
+            # over all entries is the mean over the kept ones (0 when none is kept).
+            total = ops.cast(ops.size(valid), dtype)
+            valid = valid * ops.divide_no_nan(total, ops.sum(valid))
+        if sample_weight is not None:
+            sample_weight = convert_input(self.name, "sample_weight", sample_weight)
+            weight = ops.cast(sample_weight, dtype)
+            for _ in range(len(valid.shape) - len(weight.shape)):
+                weight = ops.expand_dims(weight, -1)  # one weight per sample: broadcast it
+            try:
+                valid = weight * valid
+            except Exception:  # noqa: BLE001 -- any backend's broadcasting error
+                raise ValueError(
+                    f"{self.name}: sample_weight of shape {tuple(sample_weight.shape)} does not "
+                    f"match the per-sample losses of shape {tuple(labels.shape)}") from None
+        return super().__call__(y_true, y_pred, sample_weight=valid)
+
+
+@register
+class CategoricalGeneralizedCrossEntropy(Loss):
+    """Generalized cross-entropy ``(1 - p_y^q) / q`` (see
+    :func:`categorical_generalized_cross_entropy`).
+
+    ``y_true``: integer labels; ``y_pred``: probabilities. ``q`` in (0, 1] (Keras: (0, 1)).
+
+    Example: ``CategoricalGeneralizedCrossEntropy(q=0.5)([0], [[0.25, 0.75]])`` is 1.0.
+    """
+
+    def __init__(
+        self,
+        q=0.5,
+        reduction="sum_over_batch_size",
+        name="categorical_generalized_cross_entropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_generalized_cross_entropy,
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
+            q=check_q(q),
         )
 
 

@@ -13,7 +13,13 @@ import math
 from keras import ops
 
 from refs.losses.base import Loss, epsilon_like, mean_over, prepare, register
-from refs.losses.validation import check_positive, check_values
+from refs.losses.validation import (
+    check_broadcast,
+    check_positive,
+    check_unit_interval,
+    check_values,
+    static_shape,
+)
 
 __all__ = [
     "Huber",
@@ -22,12 +28,14 @@ __all__ = [
     "MeanAbsolutePercentageError",
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
+    "PinballLoss",
     "huber",
     "log_cosh",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_squared_error",
     "mean_squared_logarithmic_error",
+    "pinball_loss",
 ]
 
 
@@ -84,7 +92,8 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     For non-negative targets (counts, prices). Negative predictions are clamped to ``eps`` as
     Keras does (a linear output may dip below 0 while training); negative **targets** --
     standardized data, a classic mistake -- are rejected at call time, because the clamp would
-    silently replace them all by 0.
+    silently replace them all by 0. This is a deliberate difference from Keras (2 and 3.15),
+    which accepts them.
 
     Example::
 
@@ -207,7 +216,7 @@ class Huber(Loss):
     ``model.compile(loss=Huber(delta=0.5))``.
     """
 
-    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber", dtype=None):
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
         super().__init__(
             huber,
             reduction=reduction,
@@ -226,3 +235,46 @@ class LogCosh(Loss):
 
     def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
         super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+@register
+def pinball_loss(y_true, y_pred, tau=0.5):
+    """Pinball (quantile) loss of the ``tau``-quantile (tfa ``pinball_loss``), averaged over the
+    last axis.
+
+    With ``e = y_true - y_pred``: ``loss = mean(max(tau e, (tau - 1) e))``: under-prediction
+    costs ``tau`` per unit, over-prediction ``1 - tau``. Its minimiser is the ``tau``-quantile
+    of the target: ``tau = 0.5`` is half the mean absolute error (the median); ``tau = 0``
+    penalises only over-prediction, ``tau = 1`` only under-prediction. ``tau`` is one value in
+    [0, 1] or an array of them broadcasting to the inputs (one per output, say).
+
+    tfa converts a Python ``tau`` through float32 even for float64 inputs (``tau = 0.1`` is
+    0.10000000149); refs uses ``tau`` as given. tfa has no Huberised (``delta``) variant.
+
+    Example::
+
+        >>> pinball_loss([[1.0, 1.0]], [[0.0, 3.0]], tau=0.9)   # (0.9 * 1 + 0.1 * 2) / 2
+        [0.55]
+    """
+    check_unit_interval("tau", tau)
+    y_true, y_pred = _residual_inputs("pinball_loss", y_true, y_pred)
+    check_broadcast("pinball_loss", "tau", tau, static_shape(y_pred))
+    tau = ops.convert_to_tensor(tau, dtype=y_pred.dtype)
+    error = y_true - y_pred
+    # max(tau e, (tau - 1) e), written as a where: at e = 0 the gradient is tau (TensorFlow's
+    # maximum, which tfa's gradients record) on every backend (JAX's maximum would split it).
+    return mean_over(ops.where(error >= 0.0, tau * error, (tau - 1.0) * error), axis=-1)
+
+
+@register
+class PinballLoss(Loss):
+    """Pinball (quantile) loss ``mean(max(tau e, (tau - 1) e))``, ``e = y_true - y_pred``
+    (see :func:`pinball_loss`); tfa's ``PinballLoss``.
+
+    Example: ``PinballLoss(tau=0.9)([[1.0, 1.0]], [[0.0, 3.0]])`` is 0.55.
+    """
+
+    def __init__(self, tau=0.5, reduction="sum_over_batch_size", name="pinball_loss",
+                 dtype=None):
+        super().__init__(pinball_loss, reduction=reduction, name=name, dtype=dtype,
+                         tau=check_unit_interval("tau", tau))
