@@ -78,6 +78,17 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         {"min_scale": 12.0, "max_scale": 64.0, "max_digits": 6, "clutter_fraction": 0.0,
          "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "assigner": "atss",
          "cls_loss": "quality", "head_norm": "group"}),
+    "canonical-median-noise": (
+        "the baseline (canonical geometry, IoU matching, focal loss) with the median background "
+        "removal at the input and the wide noise model (sigma 48u^2) on black backgrounds",
+        {"min_scale": 12.0, "max_scale": 64.0, "max_digits": 6, "clutter_fraction": 0.0,
+         "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "background": "black",
+         "input_norm": "median"}),
+    "scales-median-noise": (
+        "canonical-median-noise with digits of 8-96 px (log-uniform), up to 8 digits, 20 % "
+        "cluttered canvases, and anchors 8-102 px on strides 8-64",
+        {"min_scale": 8.0, "max_scale": 96.0, "max_digits": 8, "clutter_fraction": 0.2,
+         "background": "black", "input_norm": "median"}),
 }
 
 

@@ -266,3 +266,51 @@ def test_head_norm_is_checked_where_it_is_given():
         TrainConfig(head_norm="layer")
     with pytest.raises(ValueError, match="fpn_channels"):
         RetinaNet(3, head_norm="group", widths=(4, 4, 8, 8, 8), fpn_channels=24, head_depth=1)
+
+
+def test_median_background_removes_a_flat_background_of_any_level():
+    """Ink laid over a background B as B + (1 - B) I (refs.detection.data.render_canvas) comes
+    back as I after the median background removal; a black background is left unchanged."""
+    from refs.detection.model import MedianBackground
+
+    ink = np.zeros((1, 32, 32, 1), "float32")
+    ink[0, 4:12, 6:9] = 1.0
+    ink[0, 20:24, 10:20] = 0.5
+    layer = MedianBackground()
+    for level in (0.0, 0.3, 0.75):
+        image = level + (1.0 - level) * ink
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(image)), ink, atol=1e-6)
+
+
+def test_input_norm_model_saves_and_reloads(canvases, tmp_path):
+    from refs.detection import config, model
+
+    assert config.INPUT_NORMS == model.INPUT_NORMS
+    net = RetinaNet(10, input_norm="median", **SMALL)
+    assert "median_background" in [layer.name for layer in net.network.layers]
+    net.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    images = _images(canvases)[:2] * 0.5 + 0.4   # a bright background
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(again(images)),
+                               keras.ops.convert_to_numpy(net(images)), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="input_norm"):
+        RetinaNet(3, input_norm="mean", **SMALL)
+
+
+def test_wide_background_choice_reaches_the_canvases(mnist_path):
+    from refs.data import load_mnist
+    from refs.detection import config, data
+
+    assert config.BACKGROUNDS == data.BACKGROUNDS
+    mnist = load_mnist(mnist_path)
+    digits, labels = data.split_digits(mnist, "train")
+    black = data.make_canvases(digits, labels, 40, distribution="wide", clutter_fraction=0.0,
+                               wide_background="black")
+    mixed = data.make_canvases(digits, labels, 40, distribution="wide", clutter_fraction=0.0)
+    # median pixel: near 0 on black canvases (clipped noise, some ink); far above on some mixed
+    assert np.median(black.images.reshape(40, -1), axis=1).max() < 20
+    assert np.median(mixed.images.reshape(40, -1), axis=1).max() > 100
+    with pytest.raises(ValueError, match="wide_background"):
+        data.make_canvases(digits, labels, 2, distribution="wide", wide_background="pink")
+    with pytest.raises(ValueError, match="background"):
+        config.TrainConfig(background="pink")

@@ -13,15 +13,17 @@ from refs.utils import checks
 from refs.utils.distribute import STRATEGIES
 
 DIGIT_NAMES = [str(d) for d in range(10)]
+BACKGROUNDS = ("black", "flat", "bright", "gradient", "texture", "mixed")  # data.BACKGROUNDS
+INPUT_NORMS = ("none", "median")  # refs.detection.model.INPUT_NORMS (TensorFlow-free copies)
 DISTRIBUTIONS = ("canonical", "wide")  # refs.detection.data.DISTRIBUTIONS (TensorFlow-free copy)
 ASSIGNERS = ("iou", "atss")  # refs.detection.encoding.ASSIGNERS (TensorFlow-free copy)
 HEAD_NORMS = ("none", "group")  # refs.detection.model.HEAD_NORMS (TensorFlow-free copy)
 CLS_LOSSES = ("focal", "bce", "quality")
 BOX_LOSSES = ("huber", "giou")
 #: settings that must not change when a run is continued (they shape the saved state)
-RESUME_KEYS = ("widths", "fpn_channels", "head_depth", "head_norm", "strides", "sizes",
-               "scales", "aspect_ratios", "class_names", "image_size", "batch_size", "seed",
-               "channels")
+RESUME_KEYS = ("widths", "fpn_channels", "head_depth", "head_norm", "input_norm", "strides",
+               "sizes", "scales", "aspect_ratios", "class_names", "image_size", "batch_size",
+               "seed", "channels")
 
 
 def _positive_tuple(name: str, values) -> tuple:
@@ -43,6 +45,7 @@ class TrainConfig:
     distribution: str = "wide"
     canonical_fraction: float = 0.0
     clutter_fraction: float = 0.35
+    background: str = "mixed"
     min_scale: float = 8.0
     max_scale: float = 96.0
     max_digits: int = 12
@@ -66,6 +69,7 @@ class TrainConfig:
     fpn_channels: int = 64
     head_depth: int = 2
     head_norm: str = "none"
+    input_norm: str = "none"
     prior: float | None = 0.01
     # loss
     cls_loss: str = "focal"
@@ -106,6 +110,7 @@ class TrainConfig:
         checks.one_of("distribution", self.distribution, DISTRIBUTIONS)
         checks.in_range("canonical_fraction", self.canonical_fraction, 0.0, 1.0)
         checks.in_range("clutter_fraction", self.clutter_fraction, 0.0, 1.0)
+        checks.one_of("background", self.background, BACKGROUNDS)
         checks.positive("min_scale", self.min_scale)
         checks.positive("max_scale", self.max_scale)
         if not self.min_scale <= self.max_scale <= self.image_size:
@@ -127,6 +132,7 @@ class TrainConfig:
         checks.in_range("negative_iou", self.negative_iou, 0.0, self.positive_iou)
         checks.one_of("assigner", self.assigner, ASSIGNERS)
         checks.one_of("head_norm", self.head_norm, HEAD_NORMS)
+        checks.one_of("input_norm", self.input_norm, INPUT_NORMS)
         if self.prior is not None:
             checks.in_range("prior", self.prior, 0.0, 1.0, open_low=True, open_high=True)
         checks.one_of("cls_loss", self.cls_loss, CLS_LOSSES)

@@ -242,21 +242,22 @@ def render_canvas(
     )
 
 
-def wide_settings(rng: np.random.Generator, clutter_fraction: float = 0.35) -> dict:
+def wide_settings(rng: np.random.Generator, clutter_fraction: float = 0.35,
+                  background: str = "mixed") -> dict:
     """One canvas's clutter, noise and background in the ``"wide"`` distribution:
 
     - clutter with probability ``clutter_fraction``: any overlap, half of the digits centred
       inside an earlier digit's box, at least half of each digit's ink visible; otherwise at most
       15 % overlap;
     - Gaussian noise with ``sigma = 48 u^2``, ``u ~ U[0, 1]`` (median 12, 10 % above 40);
-    - the ``"mixed"`` background (black, flat, bright, gradient or texture).
+    - the ``background`` model (default ``"mixed"``: black, flat, bright, gradient or texture).
     """
     cluttered = bool(rng.random() < clutter_fraction) if clutter_fraction > 0 else False
     return {"max_overlap": 1.0 if cluttered else 0.15,
             "nest_fraction": 0.5 if cluttered else 0.0,
             "min_visible": 0.5 if cluttered else 0.0,
             "noise_std": 48.0 * float(rng.random()) ** 2,
-            "background": "mixed"}
+            "background": background}
 
 
 def make_canvases(
@@ -282,6 +283,7 @@ def make_canvases(
     distribution: str = "canonical",
     canonical_fraction: float = 0.0,
     clutter_fraction: float = 0.35,
+    wide_background: str = "mixed",
 ) -> Canvases:
     """Canvases ``start .. start+num-1`` of ``split``; canvas ``i`` is a function of
     ``(seed, split, i)`` only (and of ``stream``, which gives independent sets of one split).
@@ -315,6 +317,8 @@ def make_canvases(
             overlap, noise sigma 8, black background).
         clutter_fraction: in the ``"wide"`` distribution, the probability that a canvas is
             cluttered (any overlap, nesting; see :func:`wide_settings`).
+        wide_background: the background model of the ``"wide"`` distribution (one of
+            :data:`BACKGROUNDS`; ``"black"`` keeps MNIST's own background).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
@@ -333,8 +337,9 @@ def make_canvases(
                         ("clutter_fraction", clutter_fraction)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value}")
-    if background not in BACKGROUNDS:
-        raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}")
+    for name, value in (("background", background), ("wide_background", wide_background)):
+        if value not in BACKGROUNDS:
+            raise ValueError(f"{name} must be one of {BACKGROUNDS}, got {value!r}")
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {distribution!r}")
     settings = {"max_overlap": max_overlap, "noise_std": noise_std,
@@ -353,7 +358,7 @@ def make_canvases(
         scales = (12, min(64, h, w)) if plain else (min_scale, max_scale)
         if distribution == "wide":
             settings = ({"max_overlap": 0.15, "noise_std": 8.0} if plain
-                        else wide_settings(rng, clutter_fraction))
+                        else wide_settings(rng, clutter_fraction, wide_background))
         img, b, lab = render_canvas(
             rng, digits, digit_labels, count, (h, w), *scales, ink_threshold=ink_threshold,
             log_scale=distribution == "wide" and not plain, **settings,

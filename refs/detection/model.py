@@ -1,5 +1,10 @@
 """Step 3: the network - a small backbone, a feature pyramid, and shared class and box subnets.
 
+- Input normalisation (``input_norm="median"``): each image becomes ``(x - m) / (1 - m)`` with
+  ``m`` its median pixel (the background level of a canvas that is mostly background), so a digit
+  laid over a flat grey background of any brightness looks like one on black (in
+  :func:`refs.detection.data.render_canvas` the ink is ``B + (1 - B) I``); a black-background
+  image (``m = 0``) is unchanged. See :class:`MedianBackground`.
 - Backbone (trained from scratch): a stride-2 stem, then one residual stage per stride
   (4, 8, 16, 32), each ``conv3x3/2 -> BN -> ReLU -> conv3x3 -> BN`` plus a 1x1 shortcut.
 - Feature pyramid (FPN): 1x1 lateral convs to ``fpn_channels``, a top-down path
@@ -31,13 +36,35 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-from keras import layers
+from keras import layers, ops
 
 from refs.detection.anchors import AnchorGenerator
 
 BACKBONE_STRIDES = (4, 8, 16, 32)
+#: input normalisation: none, or the per-image median background removal of MedianBackground
+INPUT_NORMS = ("none", "median")
 #: normalisation inside the shared heads: none (RetinaNet) or group normalisation (FCOS/ATSS)
 HEAD_NORMS = ("none", "group")
+
+
+@keras.saving.register_keras_serializable(package="refs.detection")
+class MedianBackground(layers.Layer):
+    """``(x - m) / max(1 - m, floor)`` per image, ``m`` the median over its pixels and channels:
+    removes a flat background of level ``m`` from images in [0, 1] whose ink is
+    ``m + (1 - m) I``, and rescales the ink to [0, 1]. ``floor`` (0.05) bounds the gain on an
+    almost white image."""
+
+    def __init__(self, floor: float = 0.05, **kwargs):
+        super().__init__(**kwargs)
+        self.floor = float(floor)
+
+    def call(self, images):
+        flat = ops.reshape(images, (ops.shape(images)[0], -1))
+        median = ops.reshape(ops.median(flat, axis=1), (-1, 1, 1, 1))
+        return (images - median) / ops.maximum(1.0 - median, self.floor)
+
+    def get_config(self):
+        return {**super().get_config(), "floor": self.floor}
 
 
 def prior_logit(prior: float) -> float:
@@ -109,11 +136,14 @@ def build_retinanet(
     prior: float | None = 0.01,
     name: str = "retinanet",
     head_norm: str = "none",
+    input_norm: str = "none",
 ) -> keras.Model:
     """The detector network as a functional ``keras.Model`` with input ``(H, W, input_channels)``
     (any ``H, W`` that are multiples of the largest stride) and output ``(B, N, 4 + C)``."""
     if int(num_classes) < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    if input_norm not in INPUT_NORMS:
+        raise ValueError(f"input_norm must be one of {INPUT_NORMS}, got {input_norm!r}")
     if head_norm not in HEAD_NORMS:
         raise ValueError(f"head_norm must be one of {HEAD_NORMS}, got {head_norm!r}")
     if head_norm == "group" and int(fpn_channels) % min(16, int(fpn_channels)):
@@ -125,7 +155,8 @@ def build_retinanet(
         raise ValueError(f"strides must be increasing powers of two >= 4, got {strides}")
     a = gen.anchors_per_location
     inputs = keras.Input((None, None, int(input_channels)), name="image")
-    feats = backbone_features(inputs, widths)
+    x = MedianBackground(name="median_background")(inputs) if input_norm == "median" else inputs
+    feats = backbone_features(x, widths)
 
     # top-down FPN over the backbone strides that are used, plus extra strided levels on top
     fpn_strides = [s for s in strides if s <= 32]

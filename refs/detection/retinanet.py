@@ -86,6 +86,8 @@ class RetinaNet(keras.Model):
             (:func:`~refs.detection.model.build_retinanet`); ``prior=None`` starts the class
             bias at 0 instead of ``logit(0.01)``; ``head_norm="group"`` adds group
             normalisation to the heads (FCOS / ATSS).
+        input_norm: ``"median"`` removes each image's median background level first
+            (:class:`~refs.detection.model.MedianBackground`).
         positive_iou, negative_iou: IoU matching thresholds of the training targets.
         assigner: ``"iou"`` (those thresholds, RetinaNet) or ``"atss"`` (adaptive training
             sample selection, :func:`~refs.detection.matching.match_anchors_atss`).
@@ -103,7 +105,8 @@ class RetinaNet(keras.Model):
                  negative_iou: float = 0.4, assigner: str = "iou",
                  bounding_box_format: str = "xyxy",
                  score_threshold: float = 0.05, iou_threshold: float = 0.5,
-                 max_detections: int = 100, head_norm: str = "none", **kwargs):
+                 max_detections: int = 100, head_norm: str = "none",
+                 input_norm: str = "none", **kwargs):
         from refs.detection.model import build_retinanet
         from refs.losses import validation
 
@@ -122,7 +125,7 @@ class RetinaNet(keras.Model):
         self.anchor_generator = AnchorGenerator(strides, sizes, scales, aspect_ratios)
         self.widths, self.fpn_channels = tuple(int(w) for w in widths), int(fpn_channels)
         self.head_depth, self.prior = int(head_depth), prior
-        self.head_norm = head_norm
+        self.head_norm, self.input_norm = head_norm, input_norm
         self.positive_iou, self.negative_iou = float(positive_iou), float(negative_iou)
         validation.check_choice("assigner", assigner, ASSIGNERS)
         self.assigner = assigner
@@ -132,7 +135,7 @@ class RetinaNet(keras.Model):
         self.network = build_retinanet(self.num_classes, self.anchor_generator,
                                        self.input_channels, self.widths, self.fpn_channels,
                                        self.head_depth, prior, name="network",
-                                       head_norm=head_norm)
+                                       head_norm=head_norm, input_norm=input_norm)
         self.loss_settings = {"cls_loss": "focal", "alpha": 0.25, "gamma": 2.0,
                               "box_loss": "huber", "delta": 1.0, "box_weight": 1.0}
         self._encoders: dict = {}
@@ -285,7 +288,8 @@ class RetinaNet(keras.Model):
                 "negative_iou": self.negative_iou, "assigner": self.assigner,
                 "bounding_box_format": self.bounding_box_format,
                 "score_threshold": self.score_threshold, "iou_threshold": self.iou_threshold,
-                "max_detections": self.max_detections, "head_norm": self.head_norm}
+                "max_detections": self.max_detections, "head_norm": self.head_norm,
+                "input_norm": self.input_norm}
 
 
 @keras.saving.register_keras_serializable(package="refs.detection")
@@ -344,4 +348,5 @@ def retinanet_from(hparams: dict) -> RetinaNet:
         negative_iou=hparams.get("negative_iou", 0.4),
         assigner=hparams.get("assigner", "iou"),
         score_threshold=hparams.get("score_threshold", 0.05),
-        head_norm=hparams.get("head_norm", "none"))
+        head_norm=hparams.get("head_norm", "none"),
+        input_norm=hparams.get("input_norm", "none"))

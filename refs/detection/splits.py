@@ -45,7 +45,8 @@ def load_split(config: TrainConfig, split: str, num: int | None = None):
                     "empty_fraction": config.empty_fraction,
                     "distribution": config.distribution,
                     "canonical_fraction": config.canonical_fraction,
-                    "clutter_fraction": config.clutter_fraction}
+                    "clutter_fraction": config.clutter_fraction,
+                    "wide_background": config.background}
     canvases = synthetic_canvases(sizes[split] if num is None else num, split, seed=config.seed,
                                   mnist_path=config.data, **settings)
     return canvases, list(DIGIT_NAMES), None
