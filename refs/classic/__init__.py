@@ -6,6 +6,6 @@ comparing them.
 (``refs.classic.losses`` is their old path and re-exports them).
 """
 
-from refs.classic.check import Finding, LossConfigurationError, check
+from refs.classic.check import Finding, LossConfigurationError, check, check_batches
 
-__all__ = ["Finding", "LossConfigurationError", "check"]
+__all__ = ["Finding", "LossConfigurationError", "check", "check_batches"]
