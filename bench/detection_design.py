@@ -89,6 +89,19 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         "cluttered canvases, and anchors 8-102 px on strides 8-64",
         {"min_scale": 8.0, "max_scale": 96.0, "max_digits": 8, "clutter_fraction": 0.2,
          "background": "black", "input_norm": "median"}),
+    "median-noise-sizes": (
+        "canonical-median-noise with digits of 8-96 px (log-uniform) and anchors 10-112 px on "
+        "the baseline's strides 8-32 (sizes 10/24/56, octave scales 1, 1.5, 2), so each size "
+        "stays on the level the baseline used",
+        {"min_scale": 8.0, "max_scale": 96.0, "max_digits": 6, "clutter_fraction": 0.0,
+         "strides": (8, 16, 32), "sizes": (10.0, 24.0, 56.0), "scales": (1.0, 1.5, 2.0),
+         "background": "black", "input_norm": "median"}),
+    "median-noise-clutter": (
+        "canonical-median-noise with a quarter of the canvases cluttered (any overlap, half "
+        "of the digits nested in an earlier one's box, at least half of each digit visible)",
+        {"min_scale": 12.0, "max_scale": 64.0, "max_digits": 6, "clutter_fraction": 0.25,
+         "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "background": "black",
+         "input_norm": "median"}),
 }
 
 

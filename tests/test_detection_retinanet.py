@@ -142,7 +142,7 @@ def test_fit_names_the_problem_with_bad_targets_or_image_sizes():
     model.compile()
     images = np.zeros((2, 100, 100, 1), "float32")
     y = {"boxes": np.zeros((2, 1, 4), "float32"), "classes": -np.ones((2, 1), "int32")}
-    with pytest.raises(ValueError, match="multiples of 64"):
+    with pytest.raises(ValueError, match="multiples of 32"):
         model.fit(images, y, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="boxes"):
         model.fit(np.zeros((2, 64, 64, 1), "float32"), np.zeros((2, 3)), epochs=1, verbose=0)

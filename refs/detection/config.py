@@ -44,11 +44,11 @@ class TrainConfig:
     image_size: int = 128
     distribution: str = "wide"
     canonical_fraction: float = 0.0
-    clutter_fraction: float = 0.35
-    background: str = "mixed"
-    min_scale: float = 8.0
-    max_scale: float = 96.0
-    max_digits: int = 12
+    clutter_fraction: float = 0.0
+    background: str = "black"
+    min_scale: float = 12.0
+    max_scale: float = 64.0
+    max_digits: int = 6
     empty_fraction: float = 0.05
     augment: bool = True
     coco: str | None = None
@@ -57,8 +57,8 @@ class TrainConfig:
     class_names: list[str] = dataclasses.field(default_factory=lambda: list(DIGIT_NAMES))
     category_ids: list[int] | None = None
     # anchors and matching
-    strides: tuple[int, ...] = (8, 16, 32, 64)
-    sizes: tuple[float, ...] = (8.0, 16.0, 32.0, 64.0)
+    strides: tuple[int, ...] = (8, 16, 32)
+    sizes: tuple[float, ...] = (16.0, 32.0, 64.0)
     scales: tuple[float, ...] = (1.0, 2 ** (1 / 3), 2 ** (2 / 3))
     aspect_ratios: tuple[float, ...] = DIGIT_ASPECT_RATIOS
     positive_iou: float = 0.5
@@ -69,7 +69,7 @@ class TrainConfig:
     fpn_channels: int = 64
     head_depth: int = 2
     head_norm: str = "none"
-    input_norm: str = "none"
+    input_norm: str = "median"
     prior: float | None = 0.01
     # loss
     cls_loss: str = "focal"

@@ -19,7 +19,7 @@ its anchors, its label encoder, its loss and its decoder:
 Box formats (``bounding_box_format``): ``"xyxy"`` ``[x_min, y_min, x_max, y_max]`` (the
 default), ``"xywh"`` ``[x_min, y_min, w, h]`` and ``"center_xywh"`` ``[x_c, y_c, w, h]``, all in
 pixels, as in ``keras.utils.bounding_boxes``. Image sides must be multiples of the largest
-stride (64 by default) for ``fit``; ``predict`` pads at the bottom and right by itself.
+stride (32 by default) for ``fit``; ``predict`` pads at the bottom and right by itself.
 
 Example:
     >>> model = RetinaNet(num_classes=10)
@@ -98,7 +98,7 @@ class RetinaNet(keras.Model):
     """
 
     def __init__(self, num_classes: int, input_channels: int = 1,
-                 strides=(8, 16, 32, 64), sizes=(8.0, 16.0, 32.0, 64.0),
+                 strides=(8, 16, 32), sizes=(16.0, 32.0, 64.0),
                  scales=(1.0, 2 ** (1 / 3), 2 ** (2 / 3)), aspect_ratios=DIGIT_ASPECT_RATIOS,
                  widths=(16, 32, 48, 64, 96), fpn_channels: int = 64, head_depth: int = 2,
                  prior: float | None = 0.01, positive_iou: float = 0.5,
@@ -106,7 +106,7 @@ class RetinaNet(keras.Model):
                  bounding_box_format: str = "xyxy",
                  score_threshold: float = 0.05, iou_threshold: float = 0.5,
                  max_detections: int = 100, head_norm: str = "none",
-                 input_norm: str = "none", **kwargs):
+                 input_norm: str = "median", **kwargs):
         from refs.detection.model import build_retinanet
         from refs.losses import validation
 

@@ -28,9 +28,12 @@ from refs.cli import (
 )
 from refs.detection.config import (
     ASSIGNERS,
+    BACKGROUNDS,
     BOX_LOSSES,
     CLS_LOSSES,
     DISTRIBUTIONS,
+    HEAD_NORMS,
+    INPUT_NORMS,
     RESUME_KEYS,
     TrainConfig,
 )
@@ -85,6 +88,17 @@ def build_parser():
                         "per canvas) or 'canonical' (the test canvases' settings)")
     g.add_argument("--canonical-fraction", type=unit_float, default=d.canonical_fraction,
                    help="share of 'wide' training canvases drawn with the canonical settings")
+    g.add_argument("--clutter-fraction", type=unit_float, default=d.clutter_fraction,
+                   help="share of 'wide' training canvases that are cluttered (any overlap, "
+                        "nesting)")
+    g.add_argument("--background", choices=BACKGROUNDS, default=d.background,
+                   help="background model of 'wide' training canvases ('mixed': black, flat, "
+                        "bright, gradient or texture)")
+    g.add_argument("--input-norm", choices=INPUT_NORMS, default=d.input_norm,
+                   help="input normalisation: 'median' removes each image's median background "
+                        "level (robust to grey backgrounds), 'none' feeds the pixels as they are")
+    g.add_argument("--head-norm", choices=HEAD_NORMS, default=d.head_norm,
+                   help="normalisation in the shared heads: none (RetinaNet) or group (FCOS)")
     g.add_argument("--min-scale", type=positive_float, default=d.min_scale,
                    help="smallest digit (longer ink side, pixels) on training canvases")
     g.add_argument("--max-scale", type=positive_float, default=d.max_scale,
