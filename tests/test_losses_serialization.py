@@ -105,3 +105,42 @@ def test_the_losses_import_and_run_with_plotting_and_data_libraries_blocked():
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "VALUE 1.5" in proc.stdout
+
+
+#: the classes outside the stability CASES (other input kinds), one model each
+OTHER_KINDS = {
+    "TripletSemiHardLoss": dict(margin=0.5), "TripletHardLoss": dict(soft=True),
+    "LiftedStructLoss": dict(margin=0.7), "NpairsLoss": {}, "NpairsMultilabelLoss": {},
+    "ContrastiveLoss": dict(margin=2.0), "Circle": dict(gamma=64.0, margin=0.3),
+    "CTC": {}, "IoULoss": dict(mode="quadratic", bounding_box_format="xywh"),
+    "GIoULoss": dict(bounding_box_format="center_xywh"), "DIoULoss": {}, "CIoULoss": {},
+}
+
+OTHER_LOADER = textwrap.dedent(
+    """
+    import json, sys
+    import keras
+    import refs.losses  # noqa: F401
+    out = {}
+    for name in sys.argv[2:]:
+        model = keras.models.load_model(f"{sys.argv[1]}/{name}.keras")
+        out[name] = [type(model.loss).__name__, model.loss.get_config()]
+    print("RESULT" + json.dumps(out))
+    """
+)
+
+
+def test_metric_learning_box_and_ctc_losses_load_in_a_fresh_process(tmp_path):
+    want = {}
+    for name, kwargs in OTHER_KINDS.items():
+        loss = getattr(L, name)(**kwargs)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+        model.compile(optimizer="sgd", loss=loss)
+        model.save(tmp_path / f"{name}.keras")
+        want[name] = [name, json.loads(json.dumps(loss.get_config()))]
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", OTHER_LOADER, str(tmp_path), *OTHER_KINDS],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("RESULT"))
+    assert json.loads(line[len("RESULT"):]) == want
