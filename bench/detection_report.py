@@ -32,6 +32,18 @@ def quality_section() -> str:
     if not q:
         return "No quality run recorded yet (`python bench/detection_quality.py`).\n"
     t = q["test"]
+    from refs.detection.config import TrainConfig
+
+    default = TrainConfig().hparams()
+    # what a run recorded before a setting existed behaved like (the settings' "off" values)
+    before = {"distribution": "canonical", "input_norm": "none", "head_norm": "none",
+              "assigner": "iou", "background": "black", "clutter_fraction": 0.0,
+              "canonical_fraction": 0.0, "min_scale": 12.0, "max_scale": 64.0}
+    stale = sorted(k for k, v in default.items()
+                   if q["hparams"].get(k, before.get(k, v)) != v
+                   and k not in ("data", "verbose", "draw_images", "log_every"))
+    stale_txt = (f"**This run predates the current default** (it differs in {', '.join(stale)}); "
+                 "`python bench/detection_quality.py` records the current one. " if stale else "")
     ok50 = "met" if t["mAP50"] >= 0.95 else "not met"
     ok = "met" if t["mAP"] >= 0.75 else "not met"
     minutes = q["train_time_s"] / 60
@@ -42,7 +54,7 @@ def quality_section() -> str:
                f"{q['steps']} of its {q['planned_steps']} planned steps ({hp['epochs']}-epoch "
                "schedule).")
     lines = [
-        f"Run `{q['run_dir']}`: {hp['train_images']} training canvases, batch "
+        f"{stale_txt}Run `{q['run_dir']}`: {hp['train_images']} training canvases, batch "
         f"{hp['batch_size']}, AdamW with cosine decay, focal loss (gamma {hp['gamma']:g}, alpha "
         f"{hp['alpha']:g}), trained in **{minutes:.1f} min** on {_machine(q['machine'])}.{cut} "
         f"Test set: {t['num_images']} canvases of MNIST test digits "
