@@ -102,6 +102,11 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         {"min_scale": 12.0, "max_scale": 64.0, "max_digits": 6, "clutter_fraction": 0.25,
          "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "background": "black",
          "input_norm": "median"}),
+    "median-noise-atss-qfl": (
+        "canonical-median-noise with ATSS matching and the quality focal loss",
+        {"min_scale": 12.0, "max_scale": 64.0, "max_digits": 6, "clutter_fraction": 0.0,
+         "strides": (8, 16, 32), "sizes": (16.0, 32.0, 64.0), "background": "black",
+         "input_norm": "median", "assigner": "atss", "cls_loss": "quality"}),
 }
 
 
