@@ -1,7 +1,9 @@
 """Which design changes bought what: the detector's variants trained at the default budget and
 scored on the robustness suite (:mod:`refs.detection.robustness`).
 
-Each variant changes the default :class:`~refs.detection.config.TrainConfig` in a few fields;
+Each variant changes :data:`BASE` (the wide distribution, the default
+:class:`~refs.detection.config.TrainConfig` when this bench was written; fixed here so that a
+variant means the same run whatever today's default is) in a few fields;
 ``baseline-canonical`` is the detector before the robustness work (canonical canvases, three
 levels from 16 px anchors). Results are appended to ``docs/data/detection_design.json`` as each
 variant finishes (finished ones are skipped on a re-run; an interrupted one resumes from its
@@ -27,7 +29,12 @@ from detection_common import machine, read_json, write_json  # noqa: E402
 
 NAME = "detection_design.json"
 
-#: variant id -> (what it changes, TrainConfig fields)
+#: what every variant starts from: the wide distribution with its anchors (the 2026-12-02 default)
+BASE = {"distribution": "wide", "clutter_fraction": 0.35, "background": "mixed",
+        "min_scale": 8.0, "max_scale": 96.0, "max_digits": 12, "strides": (8, 16, 32, 64),
+        "sizes": (8.0, 16.0, 32.0, 64.0), "input_norm": "none"}
+
+#: variant id -> (what it changes, TrainConfig fields over BASE)
 VARIANTS: dict[str, tuple[str, dict]] = {
     "baseline-canonical": (
         "the detector before this work: canonical canvases (12-64 px, <= 6 digits, <= 15 % "
@@ -154,7 +161,8 @@ def main() -> None:
     wanted = args.only.split(",") if args.only else list(VARIANTS)
     mnist = load_mnist(os.environ.get("REFS_MNIST"))
     for vid in wanted:
-        what, fields = VARIANTS[vid]
+        what, changes = VARIANTS[vid]
+        fields = {**BASE, **changes}
         for seed in (int(s) for s in args.seeds.split(",")):
             key = f"{vid}/seed{seed}"
             if key in doc["results"]:

@@ -36,10 +36,12 @@ def from_design(variant: str, out: str) -> None:
     records = [r for r in doc["results"].values() if r["variant"] == variant]
     if not records:
         raise SystemExit(f"no design record of variant {variant!r} in detection_design.json")
+    from detection_design import BASE
+
     from refs.detection.config import TrainConfig
 
     runs = [{"run_dir": f"runs/detection/design/{variant}/seed{r['seed']}",
-             "hparams": TrainConfig(**r["fields"], seed=r["seed"]).hparams(),
+             "hparams": TrainConfig(**{**BASE, **r["fields"]}, seed=r["seed"]).hparams(),
              "conditions": r["conditions"], "seconds": r["seconds"]} for r in records]
     result = {"images_per_condition": doc["images_per_condition"], "runs": runs,
               "machine": records[0].get("machine") or doc["machine"], "target": TARGET,
