@@ -82,3 +82,19 @@ def tiny_mnist(mnist_path, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("data") / "tiny_mnist.npz"
     np.savez(path, **arrays)
     return path
+
+
+def assert_config_round_trip(cls, kwargs: dict) -> None:
+    """``cls(**kwargs)`` survives ``get_config``/``from_config`` and Keras's registered
+    serialization unchanged, its hyperparameters read back as attributes, and it is registered
+    as ``refs>ClassName``."""
+    import keras
+
+    loss = cls(**kwargs)
+    clone = cls.from_config(loss.get_config())
+    assert clone.get_config() == loss.get_config()
+    for k, v in kwargs.items():
+        assert getattr(clone, k) == v
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
+    assert type(restored) is cls and restored.get_config() == loss.get_config()
+    assert keras.saving.get_registered_name(cls) == f"refs>{cls.__name__}"

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import assert_config_round_trip
 
 import refs.losses as L
 from refs.losses import metric_learning as M
@@ -229,15 +230,7 @@ IDS = [f"{c.__name__}-{kw}" for c, kw in ALL]
 
 @pytest.mark.parametrize(("cls", "kwargs"), ALL, ids=IDS)
 def test_config_round_trip_and_registered_serialization(cls, kwargs):
-    loss = cls(**kwargs)
-    clone = cls.from_config(loss.get_config())
-    assert clone.get_config() == loss.get_config()
-    for k, v in kwargs.items():
-        assert getattr(clone, k) == v
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
-    assert type(restored) is cls and restored.get_config() == loss.get_config()
-    fn_name = keras.saving.get_registered_name(cls)
-    assert fn_name == f"refs>{cls.__name__}"
+    assert_config_round_trip(cls, kwargs)
 
 
 def _inputs_for(cls, dtype="float32", scale=1.0):

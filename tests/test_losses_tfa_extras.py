@@ -5,10 +5,10 @@ test_losses_tfa_golden.py; float16 / bfloat16 and extremes in test_losses_stabil
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import assert_config_round_trip
 
 import refs.losses as L
 
@@ -120,14 +120,7 @@ CLASSES = [
 
 @pytest.mark.parametrize(("cls", "kwargs"), CLASSES, ids=[c.__name__ for c, _ in CLASSES])
 def test_config_round_trip_and_registered_serialization(cls, kwargs):
-    loss = cls(**kwargs)
-    clone = cls.from_config(loss.get_config())
-    assert clone.get_config() == loss.get_config()
-    for k, v in kwargs.items():
-        assert getattr(clone, k) == v
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
-    assert type(restored) is cls and restored.get_config() == loss.get_config()
-    assert keras.saving.get_registered_name(cls) == f"refs>{cls.__name__}"
+    assert_config_round_trip(cls, kwargs)
 
 
 def test_tfa_defaults():
